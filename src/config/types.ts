@@ -1,0 +1,89 @@
+import type { MessageType } from '../receipts/types.js';
+
+/** A handler entry: a built-in name, or a module path relative to the config directory. */
+export type HandlerEntry =
+  string | { readonly module: string; readonly options?: Readonly<Record<string, unknown>> };
+
+/** One consumer loop, declared in a file under `<config>/queues/`. */
+export interface ConsumerConfig {
+  /** The queue file that declared it, for error messages. */
+  readonly file: string;
+  readonly messageType: MessageType;
+  readonly queueName: string;
+  /** `cams`: token from QueryTokenForMnsQueue; `static`: sign with the configured AccessKey. */
+  readonly auth: 'cams' | 'static';
+  readonly endpoint: string;
+  readonly maxInFlight: number;
+  readonly waitSeconds: number;
+  readonly batchSize: number;
+}
+
+export interface RedisConfig {
+  readonly url: string;
+  /** BullMQ key prefix; wrapped in `{}` so every key of a queue hashes to one Redis Cluster slot. */
+  readonly prefix: string;
+}
+
+export interface SmqConfig {
+  readonly endpoint: string;
+  readonly accountId: string;
+  readonly tokenEndpoint: string;
+  /** Defaults for every consumer loop; a queue file may override the first four. */
+  readonly maxInFlight: number;
+  readonly waitSeconds: number;
+  readonly batchSize: number;
+  /** Visibility given on each lease extension. */
+  readonly visibilityTimeoutSeconds: number;
+  /** Extend a lease this long before it would expire. */
+  readonly leaseLeadMs: number;
+  /** Stop extending a message's lease after this long, and let it redeliver. */
+  readonly maxLeaseMs: number;
+  /** Deletes are buffered up to 16 or this long. */
+  readonly deleteFlushMs: number;
+  /** Refresh a token this long before its ExpireTime. */
+  readonly tokenRefreshMarginMs: number;
+  /** Backoff bounds for failed polls. */
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  /** Backoff when the queue does not exist. */
+  readonly queueMissingBackoffMs: number;
+}
+
+export interface CredentialsConfig {
+  readonly accessKeyId: string;
+  readonly accessKeySecret: string;
+}
+
+export interface PipelineConfig {
+  /** Handler jobs run at once per message type in this process. */
+  readonly concurrency: number;
+  readonly attempts: number;
+  readonly backoffDelayMs: number;
+  readonly handlerTimeoutMs: number;
+  readonly idempotencyTtlSeconds: number;
+  readonly removeCompletedAgeSeconds: number;
+  readonly removeCompletedCount: number;
+  readonly eventsMaxLen: number;
+}
+
+export interface HttpConfig {
+  readonly host: string;
+  /** 0 disables the HTTP server. */
+  readonly port: number;
+}
+
+export interface AppConfig {
+  /** The configuration directory everything else is resolved against. */
+  readonly configDir: string;
+  readonly env: string;
+  readonly role: 'all' | 'poller' | 'worker';
+  readonly log: { readonly level: string; readonly format: 'json' | 'pretty' };
+  readonly redis: RedisConfig;
+  readonly smq: SmqConfig;
+  readonly credentials: CredentialsConfig;
+  readonly pipeline: PipelineConfig;
+  readonly shutdown: { readonly drainTimeoutMs: number };
+  readonly http: HttpConfig;
+  readonly handlers: readonly HandlerEntry[];
+  readonly consumers: readonly ConsumerConfig[];
+}

@@ -1,0 +1,38 @@
+import type { Logger } from 'winston';
+import type { MessageType, ReceiptByType, ReceiptSource } from '../receipts/types.js';
+
+/** What a handler knows about the receipt it is given. */
+export interface HandlerContext<T extends MessageType = MessageType> {
+  readonly messageType: T;
+  readonly source: ReceiptSource;
+  /** The SMQ queue the receipt came from; undefined for HTTP push. */
+  readonly queueName: string | undefined;
+  /** The key this handler deduplicates on (its own `dedupeKey`, or the type's default). */
+  readonly dedupeKey: string;
+  /** 1 on the first attempt. */
+  readonly attempt: number;
+  /** For ChatAppInbound: `Message` parsed as JSON when it holds a JSON object, otherwise undefined. */
+  readonly parsedMessage: unknown;
+  readonly logger: Logger;
+  /** Aborted when the daemon shuts down or the attempt times out. */
+  readonly signal: AbortSignal;
+}
+
+/** A handler module's default export. */
+export interface Handler<T extends MessageType = MessageType> {
+  /** Unique among the registered handlers; it namespaces the idempotency records. */
+  readonly name: string;
+  readonly messageTypes: readonly T[];
+  handle(receipt: ReceiptByType[T], ctx: HandlerContext<T>): Promise<void> | void;
+  /** Overrides the type's default dedupe key for this handler's idempotency. */
+  dedupeKey?(receipt: ReceiptByType[T], messageType: T): string;
+  /** Called once at startup with the `options` from the config entry. */
+  init?(options: Readonly<Record<string, unknown>>): Promise<void> | void;
+  /** Called once at shutdown, after the last receipt. */
+  close?(): Promise<void> | void;
+}
+
+/** Typed identity helper for handler modules: `export default defineHandler({...})`. */
+export function defineHandler<T extends MessageType>(handler: Handler<T>): Handler<T> {
+  return handler;
+}

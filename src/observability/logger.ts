@@ -1,0 +1,54 @@
+import winston from 'winston';
+import { redact, redactText } from './redact.js';
+
+export type { Logger } from 'winston';
+
+export interface LoggerOptions {
+  readonly level: string;
+  /** `json`: one object per line (journald, PM2); `pretty`: colourised, for development. */
+  readonly format: 'json' | 'pretty';
+}
+
+/** Removes secrets from every line, whatever the caller passed in. */
+const redactFormat = winston.format(info => {
+  const clean = redact({ ...info });
+  if (typeof clean.message === 'string') clean.message = redactText(clean.message);
+  if (info['stack'] && typeof info['stack'] === 'string') clean['stack'] = redactText(info['stack']);
+  for (const sym of Object.getOwnPropertySymbols(info)) {
+    (clean as Record<symbol, unknown>)[sym] = (info as Record<symbol, unknown>)[sym];
+  }
+  return clean;
+});
+
+export function createLogger(options: LoggerOptions, stream?: NodeJS.WritableStream): winston.Logger {
+  const format =
+    options.format === 'json'
+      ? winston.format.combine(
+          winston.format.errors({ stack: true }),
+          redactFormat(),
+          winston.format.timestamp(),
+          winston.format.json(),
+        )
+      : winston.format.combine(
+          winston.format.errors({ stack: true }),
+          redactFormat(),
+          winston.format.colorize(),
+          winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
+          winston.format.printf(({ level, message, timestamp, ...meta }) => {
+            const rest = Object.keys(meta).length > 0 ? ' ' + JSON.stringify(meta) : '';
+            return `${String(timestamp)} ${level} ${String(message)}${rest}`;
+          }),
+        );
+  const transport = stream
+    ? new winston.transports.Stream({ stream })
+    : new winston.transports.Console({ stderrLevels: [] });
+  return winston.createLogger({ level: options.level, format, transports: [transport] });
+}
+
+/** A logger that writes nowhere; for tests and library use without a configured logger. */
+export function silentLogger(): winston.Logger {
+  return winston.createLogger({
+    silent: true,
+    transports: [new winston.transports.Console({ silent: true })],
+  });
+}
