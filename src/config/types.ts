@@ -1,8 +1,13 @@
 import type { MessageType } from '../receipts/types.js';
 
-/** A handler entry: a built-in name, or a module path relative to the config directory. */
+/**
+ * A handler entry: a built-in name (`"log"`), a built-in with options (`{ "name": "forward", "options": … }`),
+ * or a module path relative to the config directory (`{ "module": "./handlers/x.js", "options": … }`).
+ */
 export type HandlerEntry =
-  string | { readonly module: string; readonly options?: Readonly<Record<string, unknown>> };
+  | string
+  | { readonly module: string; readonly options?: Readonly<Record<string, unknown>> }
+  | { readonly name: string; readonly options?: Readonly<Record<string, unknown>> };
 
 /** One consumer loop, declared in a file under `<config>/queues/`. */
 export interface ConsumerConfig {
@@ -70,6 +75,40 @@ export interface HttpConfig {
   readonly host: string;
   /** 0 disables the HTTP server. */
   readonly port: number;
+  /** The push path for each receipt type. */
+  readonly paths: Readonly<Record<MessageType, string>>;
+  /** Larger request bodies get 413. */
+  readonly bodyLimitBytes: number;
+  /**
+   * `''`: no secret. Otherwise every push request must carry it, as a trailing path segment
+   * (`/inbound/<secret>`) or as the `token` query parameter; a wrong or missing secret gets 404.
+   */
+  readonly secret: string;
+  /** Source IPs and CIDRs allowed to push; empty allows every address. */
+  readonly allowlist: readonly string[];
+  /**
+   * Take the client address from `X-Forwarded-For` (behind a reverse proxy): `true` trusts the one
+   * proxy in front, a number trusts that many hops.
+   */
+  readonly trustProxy: boolean | number;
+  /** Absolute paths after loading; both empty serves plain HTTP. */
+  readonly tls: { readonly certPath: string; readonly keyPath: string };
+}
+
+export interface DashboardConfig {
+  readonly enabled: boolean;
+  /** Basic-auth credentials; both are required when the dashboard is enabled. */
+  readonly username: string;
+  readonly password: string;
+  readonly readOnly: boolean;
+}
+
+export interface AdminConfig {
+  /** Health, metrics and the dashboard get their own listener on this port; 0 serves them on the HTTP server. */
+  readonly port: number;
+  /** The interface of the admin listener (used only when `port` is not 0). */
+  readonly host: string;
+  readonly dashboard: DashboardConfig;
 }
 
 export interface AppConfig {
@@ -84,6 +123,7 @@ export interface AppConfig {
   readonly pipeline: PipelineConfig;
   readonly shutdown: { readonly drainTimeoutMs: number };
   readonly http: HttpConfig;
+  readonly admin: AdminConfig;
   readonly handlers: readonly HandlerEntry[];
   readonly consumers: readonly ConsumerConfig[];
 }

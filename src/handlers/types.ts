@@ -24,7 +24,10 @@ export interface Handler<T extends MessageType = MessageType> {
   readonly name: string;
   readonly messageTypes: readonly T[];
   handle(receipt: ReceiptByType[T], ctx: HandlerContext<T>): Promise<void> | void;
-  /** Overrides the type's default dedupe key for this handler's idempotency. */
+  /**
+   * Overrides the type's default dedupe key for this handler's idempotency. A handler of several types
+   * must return keys that stay distinct across them (include `messageType` when unsure).
+   */
   dedupeKey?(receipt: ReceiptByType[T], messageType: T): string;
   /** Called once at startup with the `options` from the config entry. */
   init?(options: Readonly<Record<string, unknown>>): Promise<void> | void;

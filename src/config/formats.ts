@@ -1,0 +1,163 @@
+import { isIP } from 'node:net';
+import { MESSAGE_TYPES } from '../receipts/types.js';
+
+/** Validates one configuration value; throws a `FormatError` (or any Error) saying what is wrong. */
+export type Format = (value: unknown) => void;
+
+/** A failed format check. `subKey` narrows the key inside a structured value (`[1].module`). */
+export class FormatError extends Error {
+  constructor(
+    message: string,
+    readonly subKey = '',
+  ) {
+    super(message);
+  }
+}
+
+function fail(message: string, subKey?: string): never {
+  throw new FormatError(message, subKey);
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function int(min: number, max = Number.MAX_SAFE_INTEGER): Format {
+  const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+  return value => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      fail(`must be an integer ${range}`);
+    }
+  };
+}
+
+export const port: Format = int(0, 65535);
+
+export const bool: Format = value => {
+  if (typeof value !== 'boolean') fail('must be true or false');
+};
+
+/** `true`/`false`, or a hop count. */
+export const boolOrHops: Format = value => {
+  if (typeof value === 'boolean') return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 32) {
+    fail('must be true, false, or a number of proxy hops from 0 to 32');
+  }
+};
+
+export function oneOf(values: readonly string[]): Format {
+  return value => {
+    if (typeof value !== 'string' || !values.includes(value)) fail(`must be one of ${values.join(', ')}`);
+  };
+}
+
+/** Any string; `pattern` restricts it, `hint` says what the pattern means. */
+export function str(pattern?: RegExp, hint?: string): Format {
+  return value => {
+    if (typeof value !== 'string') fail('must be a string');
+    if (pattern && !pattern.test(value)) fail(`must be ${hint ?? `a string matching ${String(pattern)}`}`);
+  };
+}
+
+export function url(protocols: readonly string[]): Format {
+  const names = protocols.map(p => `${p}//`).join(' or ');
+  return value => {
+    if (typeof value !== 'string') fail('must be a string');
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      return fail(`must be a URL starting with ${names}`);
+    }
+    if (!protocols.includes(parsed.protocol)) fail(`must be a URL starting with ${names}`);
+  };
+}
+
+export const httpUrl: Format = url(['http:', 'https:']);
+export const redisUrl: Format = url(['redis:', 'rediss:']);
+
+/** BullMQ prefix: a `{tag}` keeps every key of a queue in one Redis Cluster slot. */
+export const redisPrefix: Format = value => {
+  if (typeof value !== 'string') fail('must be a string');
+  if (!/\{[^{}\s]+\}/.test(value))
+    fail('must contain a {hash-tag}, e.g. "{cams}", so Redis Cluster keeps a queue in one slot');
+  if (/\s/.test(value) || value.endsWith(':')) fail('must not contain spaces or end with ":"');
+};
+
+/** A path such as `/inbound`: one or more plain segments. */
+export const httpPath: Format = str(
+  /^(\/[A-Za-z0-9._~-]+)+$/,
+  'a path like "/inbound" (letters, digits, . _ ~ -)',
+);
+
+export const httpSecret: Format = value => {
+  if (typeof value !== 'string') fail('must be a string');
+  if (value === '') return;
+  if (!/^[A-Za-z0-9._~-]{16,}$/.test(value)) {
+    fail('must be empty, or at least 16 URL-safe characters (letters, digits, . _ ~ -)');
+  }
+};
+
+function isCidrOrIp(entry: string): boolean {
+  const [address = '', bits, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+export const ipAllowlist: Format = value => {
+  if (!Array.isArray(value)) fail('must be an array of IP addresses or CIDRs');
+  value.forEach((entry: unknown, i) => {
+    if (typeof entry !== 'string' || !isCidrOrIp(entry)) {
+      fail('must be an IP address or CIDR such as "10.0.0.0/8"', `[${i}]`);
+    }
+  });
+};
+
+const BUILTIN_NAME = /^[a-z][a-z0-9-]*$/;
+
+/** `"log"`, `{ "name": "forward", "options": {…} }`, or `{ "module": "./handlers/x.js", "options": {…} }`. */
+export const handlerList: Format = value => {
+  if (!Array.isArray(value))
+    fail(
+      'must be an array of handler names, { "name": …, "options": … } or { "module": …, "options": … } objects',
+    );
+  value.forEach((entry: unknown, i) => {
+    const at = `[${i}]`;
+    if (typeof entry === 'string') {
+      if (!BUILTIN_NAME.test(entry)) fail('must be a built-in handler name such as "log"', at);
+      return;
+    }
+    if (!isPlainObject(entry))
+      fail('must be a built-in handler name, or a { "name": … } or { "module": … } object', at);
+    if (!('module' in entry) && !('name' in entry)) {
+      fail(
+        'must be a module path relative to the config directory, or "name" a built-in handler',
+        `${at}.module`,
+      );
+    }
+    const kind = 'module' in entry ? 'module' : 'name';
+    for (const key of Object.keys(entry)) {
+      if (key !== kind && key !== 'options') fail(`unknown key (allowed: ${kind}, options)`, `${at}.${key}`);
+    }
+    if (kind === 'module' && (typeof entry['module'] !== 'string' || entry['module'].trim() === '')) {
+      fail('must be a module path relative to the config directory', `${at}.module`);
+    }
+    if (kind === 'name' && (typeof entry['name'] !== 'string' || !BUILTIN_NAME.test(entry['name']))) {
+      fail('must be a built-in handler name such as "forward"', `${at}.name`);
+    }
+    if (entry['options'] !== undefined && !isPlainObject(entry['options'])) {
+      fail('must be an object', `${at}.options`);
+    }
+  });
+};
+
+export const messageType: Format = oneOf(MESSAGE_TYPES);
+
+/** SMQ queue names: letters, digits and `-`, starting with a letter or digit. */
+export const queueName: Format = str(
+  /^[A-Za-z0-9][A-Za-z0-9-]{0,255}$/,
+  'an SMQ queue name (letters, digits and "-", as copied from the CAMS console)',
+);

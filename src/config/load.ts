@@ -1,0 +1,310 @@
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import convict from 'convict';
+import { ConfigError } from '../errors.js';
+import { MESSAGE_TYPES } from '../receipts/types.js';
+import { displayPath, readConfigFile } from './files.js';
+import { FormatError, isPlainObject } from './formats.js';
+import { loadQueueFiles, normalizeEndpoint } from './queues.js';
+import { configSchema, configSchemaDocs, schemaNode } from './schema.js';
+import type { ConfigProperties, SchemaLeaf } from './schema.js';
+import type { AppConfig } from './types.js';
+
+export interface LoadConfigOptions {
+  /** The working directory `configDir` is resolved against. */
+  readonly cwd: string;
+  /** The environment variables to read (the loader never reads `process.env`). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Default `./config`. A directory given explicitly must exist; the default one may be missing. */
+  readonly configDir?: string;
+  /** Dotted keys set last, above every other layer, e.g. `{ role: 'worker' }` from `--role`. */
+  readonly overrides?: Readonly<Record<string, unknown>>;
+  /**
+   * Fail when SMQ consumers are declared but no AccessKey is configured. The daemon sets it;
+   * `check-config` does not, and prints a warning instead.
+   */
+  readonly requireCredentials?: boolean;
+}
+
+/** Where a value came from, for error messages: a file, `environment variable X`, or the command line. */
+type Sources = Map<string, string>;
+
+const OVERRIDE_SOURCE = 'command-line option';
+const SET_NODE_ENV = 'cannot be set here; set the NODE_ENV environment variable instead';
+
+function leafByKey(key: string): SchemaLeaf | undefined {
+  return configSchemaDocs().find(leaf => leaf.key === key);
+}
+
+/** A redis URL with its password hidden, for messages and dumps. */
+export function maskUrlPassword(value: string): string {
+  try {
+    const url = new URL(value);
+    if (!url.password) return value;
+    url.password = 'REDACTED';
+    return url.toString();
+  } catch {
+    return value;
+  }
+}
+
+function describe(leaf: SchemaLeaf, value: unknown): string {
+  if (leaf.sensitive) return '';
+  const shown = typeof value === 'string' && leaf.key === 'redis.url' ? maskUrlPassword(value) : value;
+  const text = JSON.stringify(shown) ?? String(shown);
+  return ` (got ${text.length > 80 ? text.slice(0, 77) + '...' : text})`;
+}
+
+function checkValue(leaf: SchemaLeaf, value: unknown, source: string | undefined): void {
+  try {
+    leaf.format(value);
+  } catch (err) {
+    const sub = err instanceof FormatError ? err.subKey : '';
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(reason + (sub ? '' : describe(leaf, value)), source, leaf.key + sub, {
+      cause: err,
+    });
+  }
+}
+
+/** Checks one file layer against the schema: unknown keys, wrong shapes and bad values name the file. */
+function checkFileLayer(
+  data: Record<string, unknown>,
+  prefix: string,
+  shown: string,
+  sources: Sources,
+): void {
+  for (const [name, value] of Object.entries(data)) {
+    const key = prefix ? `${prefix}.${name}` : name;
+    if (key === 'env') throw new ConfigError(SET_NODE_ENV, shown, key);
+    const node = schemaNode(key);
+    if (node === undefined) throw new ConfigError('unknown key', shown, key);
+    if (node === 'group') {
+      if (!isPlainObject(value)) throw new ConfigError('must be an object', shown, key);
+      checkFileLayer(value, key, shown, sources);
+      continue;
+    }
+    checkValue(leafByKey(key) as SchemaLeaf, value, shown);
+    sources.set(key, shown);
+  }
+}
+
+interface FileLayer {
+  readonly shown: string;
+  readonly data: Record<string, unknown>;
+}
+
+function readLayer(path: string, shown: string, sources: Sources): FileLayer | undefined {
+  if (!existsSync(path)) return undefined;
+  const data = readConfigFile(path, shown);
+  if (data === undefined || data === null) return undefined;
+  if (!isPlainObject(data)) throw new ConfigError('must hold a JSON object', shown);
+  checkFileLayer(data, '', shown, sources);
+  return { shown, data };
+}
+
+function resolveConfigDir(options: LoadConfigOptions): string {
+  const dir = resolve(options.cwd, options.configDir ?? 'config');
+  if (options.configDir !== undefined && !(existsSync(dir) && statSync(dir).isDirectory())) {
+    throw new ConfigError('config directory not found', displayPath(options.cwd, dir));
+  }
+  return dir;
+}
+
+/** Environment variables the schema reads; empty ones count as unset (systemd `EnvironmentFile` habit). */
+function schemaEnv(env: LoadConfigOptions['env'], sources: Sources): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const leaf of configSchemaDocs()) {
+    const raw = leaf.env ? env[leaf.env] : undefined;
+    if (!leaf.env || raw === undefined || raw === '') continue;
+    const source = `environment variable ${leaf.env}`;
+    if (typeof leaf.default === 'number' && !/^-?\d+(\.\d+)?$/.test(raw.trim())) {
+      throw new ConfigError(`must be a number${describe(leaf, raw)}`, source, leaf.key);
+    }
+    out[leaf.env] = raw;
+    sources.set(leaf.key, source);
+  }
+  return out;
+}
+
+/** Typed values for the overrides; strings (from argv) are converted by the key's type. */
+function overrideValues(
+  overrides: LoadConfigOptions['overrides'],
+  sources: Sources,
+): Array<[string, unknown]> {
+  const out: Array<[string, unknown]> = [];
+  for (const [key, raw] of Object.entries(overrides ?? {})) {
+    if (raw === undefined) continue;
+    if (key === 'env') throw new ConfigError(SET_NODE_ENV, OVERRIDE_SOURCE, key);
+    const leaf = schemaNode(key) === 'leaf' ? leafByKey(key) : undefined;
+    if (!leaf) throw new ConfigError('unknown key', OVERRIDE_SOURCE, key);
+    let value = raw;
+    if (typeof raw === 'string' && typeof leaf.default === 'number') {
+      if (!/^-?\d+(\.\d+)?$/.test(raw.trim())) {
+        throw new ConfigError(`must be a number${describe(leaf, raw)}`, OVERRIDE_SOURCE, key);
+      }
+      value = Number(raw);
+    } else if (typeof raw === 'string' && typeof leaf.default === 'boolean') {
+      // A digit string is passed on as a number, for the keys that accept one (http.trustProxy).
+      const hops = /^\d+$/.test(raw);
+      if (raw !== 'true' && raw !== 'false' && !hops) {
+        throw new ConfigError('must be true or false', OVERRIDE_SOURCE, key);
+      }
+      value = hops ? Number(raw) : raw === 'true';
+    }
+    checkValue(leaf, value, OVERRIDE_SOURCE);
+    sources.set(key, OVERRIDE_SOURCE);
+    out.push([key, value]);
+  }
+  return out;
+}
+
+function getPath(props: object, key: string): unknown {
+  return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], props);
+}
+
+/** Merges the layers with convict and validates the result strictly. */
+function mergeLayers(
+  layers: readonly FileLayer[],
+  env: Record<string, string>,
+  overrides: ReadonlyArray<[string, unknown]>,
+  sources: Sources,
+): ConfigProperties {
+  const store = convict(configSchema, { env: env as NodeJS.ProcessEnv, args: [] });
+  for (const layer of layers) store.load(layer.data);
+  for (const [key, value] of overrides) store.set(key, value);
+  const props = store.getProperties();
+  // Environment values are typed by convict only now; check every key once more and name its source.
+  for (const leaf of configSchemaDocs()) checkValue(leaf, getPath(props, leaf.key), sources.get(leaf.key));
+  try {
+    store.validate({ allowed: 'strict', output: () => undefined });
+  } catch (err) {
+    throw new ConfigError((err as Error).message, undefined, undefined, { cause: err });
+  }
+  return props;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
+
+/** Checks that involve more than one key; the error names the key that was set. */
+function checkRelations(props: ConfigProperties, sources: Sources, configDir: string, cwd: string): void {
+  const fail = (message: string, ...keys: string[]) => {
+    const key = keys.find(k => sources.has(k)) ?? keys[0];
+    throw new ConfigError(message, key ? sources.get(key) : undefined, key);
+  };
+  const { smq, http, admin } = props;
+  if (smq.leaseLeadMs >= smq.visibilityTimeoutSeconds * 1000) {
+    fail(
+      `smq.leaseLeadMs (${smq.leaseLeadMs}) must be less than smq.visibilityTimeoutSeconds (${smq.visibilityTimeoutSeconds}) in ms`,
+      'smq.leaseLeadMs',
+      'smq.visibilityTimeoutSeconds',
+    );
+  }
+  if (smq.backoffMaxMs < smq.backoffBaseMs) {
+    fail('smq.backoffMaxMs must be >= smq.backoffBaseMs', 'smq.backoffMaxMs', 'smq.backoffBaseMs');
+  }
+  const paths = MESSAGE_TYPES.map(type => http.paths[type]);
+  const dup = paths.find((p, i) => paths.indexOf(p) !== i);
+  if (dup) fail(`two message types share the push path ${dup}`, ...MESSAGE_TYPES.map(t => `http.paths.${t}`));
+  if (Boolean(http.tls.certPath) !== Boolean(http.tls.keyPath)) {
+    fail(
+      'set both http.tls.certPath and http.tls.keyPath, or neither',
+      'http.tls.certPath',
+      'http.tls.keyPath',
+    );
+  }
+  for (const name of ['certPath', 'keyPath'] as const) {
+    const value = http.tls[name];
+    if (value && !existsSync(resolve(configDir, value))) {
+      fail(`file not found: ${displayPath(cwd, resolve(configDir, value))}`, `http.tls.${name}`);
+    }
+  }
+  if (admin.port !== 0 && admin.port === http.port) {
+    fail(
+      'admin.port must differ from http.port (0 serves admin on the HTTP server)',
+      'admin.port',
+      'http.port',
+    );
+  }
+  if (admin.dashboard.enabled) {
+    if (!admin.dashboard.username || !admin.dashboard.password) {
+      fail(
+        'the dashboard needs basic-auth credentials: set admin.dashboard.username and admin.dashboard.password (CAMS_DASHBOARD_PASSWORD)',
+        'admin.dashboard.password',
+        'admin.dashboard.enabled',
+      );
+    }
+    if (http.port === 0 && admin.port === 0) {
+      fail('the dashboard needs a listener: set http.port or admin.port', 'admin.dashboard.enabled');
+    }
+  }
+}
+
+/** Defaults that depend on other keys, and canonical forms of URLs and paths. */
+function finish(props: ConfigProperties, sources: Sources, configDir: string): Mutable<ConfigProperties> {
+  const out = props as Mutable<ConfigProperties>;
+  if (out.env === 'development' && !sources.has('log.format')) out.log.format = 'pretty';
+  out.smq.endpoint = normalizeEndpoint(out.smq.endpoint);
+  out.smq.tokenEndpoint = normalizeEndpoint(out.smq.tokenEndpoint);
+  if (out.http.tls.certPath) out.http.tls.certPath = resolve(configDir, out.http.tls.certPath);
+  if (out.http.tls.keyPath) out.http.tls.keyPath = resolve(configDir, out.http.tls.keyPath);
+  return out;
+}
+
+function checkCredentials(config: AppConfig, requireCredentials: boolean): void {
+  const { accessKeyId, accessKeySecret } = config.credentials;
+  if (Boolean(accessKeyId) !== Boolean(accessKeySecret)) {
+    const missing = accessKeyId ? 'credentials.accessKeySecret' : 'credentials.accessKeyId';
+    const present = accessKeyId ? 'credentials.accessKeyId' : 'credentials.accessKeySecret';
+    throw new ConfigError(
+      `is not set while ${present} is: set both ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET`,
+      undefined,
+      missing,
+    );
+  }
+  if (requireCredentials && !accessKeyId && config.consumers.length > 0 && config.role !== 'worker') {
+    throw new ConfigError(
+      `${config.consumers.length} SMQ consumer(s) are declared (first in ${config.consumers[0]?.file}) but no AccessKey is configured: ` +
+        'set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+      undefined,
+      'credentials.accessKeyId',
+    );
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * Loads the configuration: `<dir>/default.json` → `<dir>/<NODE_ENV>.json` → environment variables →
+ * `overrides`, validated strictly, plus the consumers of `<dir>/queues/`. The result is deeply frozen.
+ * Every problem is a `ConfigError` naming the file (or variable) and the key.
+ */
+export function loadConfig(options: LoadConfigOptions): AppConfig {
+  const configDir = resolveConfigDir(options);
+  const sources: Sources = new Map();
+  const nodeEnv = options.env['NODE_ENV'] || 'production';
+  checkValue(leafByKey('env') as SchemaLeaf, nodeEnv, 'environment variable NODE_ENV');
+
+  const layerNames = nodeEnv === 'default' ? ['default.json'] : ['default.json', `${nodeEnv}.json`];
+  const layers = layerNames.flatMap(name => {
+    const path = join(configDir, name);
+    const layer = readLayer(path, displayPath(options.cwd, path), sources);
+    return layer ? [layer] : [];
+  });
+  const env = schemaEnv(options.env, sources);
+  const overrides = overrideValues(options.overrides, sources);
+  const props = mergeLayers(layers, env, overrides, sources);
+  checkRelations(props, sources, configDir, options.cwd);
+  const settled = finish(props, sources, configDir);
+
+  const consumers = loadQueueFiles(join(configDir, 'queues'), settled.smq, options.cwd);
+  const config: AppConfig = { configDir, ...settled, consumers };
+  checkCredentials(config, options.requireCredentials ?? false);
+  return deepFreeze(config);
+}

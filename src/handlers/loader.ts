@@ -1,0 +1,234 @@
+import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { HandlerEntry } from '../config/types.js';
+import { HandlerLoadError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import { MESSAGE_TYPES, isMessageType } from '../receipts/types.js';
+import { BUILTIN_HANDLERS } from './builtin/index.js';
+import { OptionError } from './builtin/options.js';
+import type { Options } from './builtin/options.js';
+import { HandlerRegistry } from './registry.js';
+import type { Handler } from './types.js';
+
+/** A built-in with options: `{ "name": "forward", "options": { "url": … } }`. */
+export interface BuiltinEntry {
+  readonly name: string;
+  readonly options?: Options;
+}
+
+/** What the `handlers` config list may hold: a built-in name, a built-in with options, or a module. */
+export type HandlerSpec = HandlerEntry | BuiltinEntry;
+
+export interface LoadHandlersDeps {
+  readonly logger: Logger;
+  /**
+   * Import modules afresh instead of reusing an earlier import of the same file, so a reload picks up
+   * changed code and gets handler objects of its own (the old registry may still be closing the old ones).
+   */
+  readonly fresh?: boolean;
+  readonly initTimeoutMs?: number;
+  readonly closeTimeoutMs?: number;
+}
+
+/** Handler names show up in Redis keys, job data and logs. */
+const HANDLER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@/-]{0,99}$/;
+
+let importGeneration = 0;
+const requireCache = createRequire(import.meta.url).cache;
+
+/**
+ * Loads and validates the configured handlers, in order, into a new registry. It does not call `init`:
+ * the caller does, with `registry.initAll()`, once it is ready to run them.
+ * @throws HandlerLoadError naming the entry (`builtin:<name>` or the module path as configured) for an
+ *   unknown built-in, bad options, a missing file, an import failure, a bad export shape or a duplicate name.
+ */
+export async function loadHandlers(
+  entries: readonly HandlerSpec[],
+  configDir: string,
+  deps: LoadHandlersDeps,
+): Promise<HandlerRegistry> {
+  const registry = new HandlerRegistry(deps);
+  const generation = deps.fresh ? ++importGeneration : 0;
+  for (const [index, entry] of entries.entries()) {
+    const { handler, options, source } = await loadEntry(entry, index, configDir, deps.logger, generation);
+    registry.register(handler, options, source);
+    deps.logger.debug('handler loaded', {
+      event: 'handler_loaded',
+      handler: handler.name,
+      source,
+      messageTypes: handler.messageTypes,
+    });
+  }
+  return registry;
+}
+
+interface Loaded {
+  readonly handler: Handler;
+  readonly options: Options;
+  readonly source: string;
+}
+
+async function loadEntry(
+  entry: unknown,
+  index: number,
+  configDir: string,
+  logger: Logger,
+  generation: number,
+): Promise<Loaded> {
+  if (typeof entry === 'string') return loadBuiltin(entry, undefined, logger);
+  const where = `handlers[${index}]`;
+  if (!isPlainObject(entry)) {
+    throw new HandlerLoadError(
+      'must be a built-in name ("log") or an object { "module": "<path>", "options": {…} }',
+      where,
+    );
+  }
+  const unknown = Object.keys(entry).filter(k => k !== 'module' && k !== 'name' && k !== 'options');
+  if (unknown.length > 0) {
+    throw new HandlerLoadError(
+      `unknown key ${unknown.join(', ')} (an entry has "module" or "name", and "options")`,
+      where,
+    );
+  }
+  const options = entry['options'] ?? {};
+  if (!isPlainObject(options)) throw new HandlerLoadError('"options" must be an object', where);
+  const { module, name } = entry;
+  if (module !== undefined && name !== undefined) {
+    throw new HandlerLoadError('give either "module" (a file) or "name" (a built-in), not both', where);
+  }
+  if (typeof name === 'string') return loadBuiltin(name, options, logger);
+  if (typeof module !== 'string' || module.trim() === '') {
+    throw new HandlerLoadError('needs "module": the handler file, relative to the config directory', where);
+  }
+  return { handler: await importHandler(module, configDir, generation), options, source: module };
+}
+
+function loadBuiltin(name: string, options: Options | undefined, logger: Logger): Loaded {
+  const source = `builtin:${name}`;
+  const builtin = BUILTIN_HANDLERS.get(name);
+  if (!builtin) {
+    throw new HandlerLoadError(
+      `unknown built-in handler (built-ins: ${[...BUILTIN_HANDLERS.keys()].join(', ')}); ` +
+        'load a file with { "module": "./handlers/my-handler.js" }',
+      source,
+    );
+  }
+  if (options === undefined && builtin.needsOptions) {
+    throw new HandlerLoadError(`needs options; write ${builtin.needsOptions}`, source);
+  }
+  try {
+    return { handler: builtin.create(options ?? {}, { logger }), options: options ?? {}, source };
+  } catch (err) {
+    if (err instanceof OptionError) throw new HandlerLoadError(err.message, source);
+    throw err;
+  }
+}
+
+async function importHandler(module: string, configDir: string, generation: number): Promise<Handler> {
+  const path = resolve(configDir, module);
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat) throw new HandlerLoadError(`file not found (looked for ${path})`, module);
+  if (!stat.isFile()) throw new HandlerLoadError(`not a file (${path})`, module);
+  // A new query string makes the ESM loader evaluate the file again; a file loaded as CommonJS (a .js or
+  // .ts outside a "type": "module" package, a .cjs) is also cached by path in the require cache.
+  if (generation > 0) delete requireCache[path];
+  const url = pathToFileURL(path).href + (generation > 0 ? `?generation=${generation}` : '');
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(url)) as Record<string, unknown>;
+  } catch (err) {
+    throw new HandlerLoadError(`import failed: ${importFailure(err, path)}`, module, { cause: err });
+  }
+  return checkShape(handlerExport(namespace), module);
+}
+
+/**
+ * The handler object: the default export, or failing that the module's named exports. A `.ts` file that
+ * tsx treats as CommonJS (no `"type": "module"` nearby) exposes `export default` one level deeper.
+ */
+function handlerExport(namespace: Record<string, unknown>): unknown {
+  let candidate = namespace['default'];
+  if (isObjectLike(candidate) && !('handle' in candidate) && isObjectLike(candidate['default'])) {
+    candidate = candidate['default'];
+  }
+  if (candidate === undefined && typeof namespace['handle'] === 'function') candidate = { ...namespace };
+  return candidate;
+}
+
+function checkShape(candidate: unknown, module: string): Handler {
+  if (candidate === undefined) {
+    throw new HandlerLoadError(
+      'no default export; write `export default { name, messageTypes, handle }`',
+      module,
+    );
+  }
+  if (!isObjectLike(candidate) || typeof candidate === 'function') {
+    throw new HandlerLoadError(
+      `the default export must be an object { name, messageTypes, handle }, got ${describe(candidate)}`,
+      module,
+    );
+  }
+  const { name, messageTypes } = candidate;
+  if (typeof name !== 'string' || name === '') {
+    throw new HandlerLoadError(`"name" must be a non-empty string, got ${describe(name)}`, module);
+  }
+  if (!HANDLER_NAME.test(name)) {
+    throw new HandlerLoadError(
+      `"name" ${JSON.stringify(name)} must start with a letter or digit and use only letters, digits and . _ @ / - (at most 100)`,
+      module,
+    );
+  }
+  if (!Array.isArray(messageTypes) || messageTypes.length === 0) {
+    throw new HandlerLoadError(
+      `"messageTypes" must be a non-empty array of ${MESSAGE_TYPES.join(', ')}`,
+      module,
+    );
+  }
+  const wrong = messageTypes.filter(t => !isMessageType(t));
+  if (wrong.length > 0) {
+    throw new HandlerLoadError(
+      `"messageTypes" has unknown type ${wrong.map(t => JSON.stringify(t)).join(', ')} (valid: ${MESSAGE_TYPES.join(', ')})`,
+      module,
+    );
+  }
+  if (typeof candidate['handle'] !== 'function') {
+    throw new HandlerLoadError(`"handle" must be a function, got ${describe(candidate['handle'])}`, module);
+  }
+  for (const hook of ['dedupeKey', 'init', 'close']) {
+    const value = candidate[hook];
+    if (value !== undefined && typeof value !== 'function') {
+      throw new HandlerLoadError(`"${hook}" must be a function when present, got ${describe(value)}`, module);
+    }
+  }
+  return candidate as unknown as Handler;
+}
+
+function importFailure(err: unknown, path: string): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?tsx?$/.test(path)) {
+    return `${message}. TypeScript handler modules load under tsx (as \`npm start\` runs the daemon); compile them to .js for production`;
+  }
+  if (/Cannot use import statement|Unexpected token 'export'|Cannot require\(\) ES Module/.test(message)) {
+    return `${message}. The file is ESM loaded as CommonJS: name it .mjs, or add "type": "module" to its package.json`;
+  }
+  return message;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function isObjectLike(value: unknown): value is Record<string, unknown> {
+  return (typeof value === 'object' && value !== null) || typeof value === 'function';
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'undefined' ? 'nothing' : `a ${typeof value}`;
+}
