@@ -1,0 +1,39 @@
+import type { MessageType } from '../receipts/types.js';
+
+/** One BullMQ queue per message type; the name is the type itself. */
+export function queueNameFor(type: MessageType): string {
+  return type;
+}
+
+/** Keys cams-receipts owns beside BullMQ's, under the same hash-tagged prefix (Redis Cluster safe). */
+export class KeySpace {
+  constructor(readonly prefix: string) {}
+
+  /** Marks that a handler completed a receipt. */
+  done(handler: string, dedupeKey: string): string {
+    return `${this.prefix}:done:${handler}:${dedupeKey}`;
+  }
+
+  /** Held while a handler runs for a receipt, so two workers never run it at once. */
+  lock(handler: string, dedupeKey: string): string {
+    return `${this.prefix}:lock:${handler}:${dedupeKey}`;
+  }
+
+  /** Written when a job finishes, so a poller can tell "finished and removed" from "lost with Redis data". */
+  finished(type: MessageType, jobId: string): string {
+    return `${this.prefix}:fin:${type}:${jobId}`;
+  }
+
+  /** BullMQ's own keys for a queue, for state checks done in one pipelined round trip. */
+  bull(type: MessageType, suffix: string): string {
+    return `${this.prefix}:${queueNameFor(type)}:${suffix}`;
+  }
+
+  get deadLetterIndex(): string {
+    return `${this.prefix}:dlq:index`;
+  }
+
+  get deadLetterEntries(): string {
+    return `${this.prefix}:dlq:entries`;
+  }
+}

@@ -1,0 +1,115 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'winston';
+import type { PipelineConfig } from '../config/types.js';
+import type { AnyReceipt, MessageType } from '../receipts/types.js';
+import { BullMqCompletions } from './completions.js';
+import { DeadLetterStore } from './dead-letter-store.js';
+import { IdempotencyStore } from './idempotency.js';
+import { KeySpace } from './keys.js';
+import { ReceiptProcessor, type HandlerFinished, type HandlerLookup } from './processor.js';
+import { ReceiptQueues } from './queues.js';
+import { blockingConnection, closeConnection, producerConnection } from './redis.js';
+import { BullMqReceiptSink } from './sink.js';
+import { WorkerPool } from './workers.js';
+
+export interface PipelineOptions {
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly config: PipelineConfig;
+  readonly logger: Logger;
+  /** Aborted at shutdown; running handlers see it. */
+  readonly shutdown: AbortSignal;
+  /** Run BullMQ workers here (role `worker` or `all`) with these handlers. */
+  readonly workers?: {
+    readonly handlers: HandlerLookup;
+    readonly types: readonly MessageType[];
+    readonly parseInbound: (receipt: AnyReceipt) => unknown;
+    readonly onHandlerFinished?: (event: HandlerFinished) => void;
+  };
+  /** Listen for job completions here (a poller waits on them before deleting from SMQ). */
+  readonly completions?: boolean;
+  /** How long a poller may wait on one job: finished markers are kept at least this long. */
+  readonly maxWaitMs: number;
+  /** Give up on Redis after this long when storing receipts. */
+  readonly storeTimeoutMs?: number;
+  /** How often unfinished waits are re-checked against Redis. */
+  readonly completionSweepMs?: number;
+}
+
+/** The BullMQ side of cams-receipts, wired once for a process: queues, sink, workers, completions, dead letters. */
+export class Pipeline {
+  private readonly connections: Redis[] = [];
+  readonly keys: KeySpace;
+  readonly redis: Redis;
+  readonly queues: ReceiptQueues;
+  readonly sink: BullMqReceiptSink;
+  readonly deadLetters: DeadLetterStore;
+  readonly idempotency: IdempotencyStore;
+  readonly completions: BullMqCompletions | undefined;
+  readonly workers: WorkerPool | undefined;
+
+  constructor(private readonly opts: PipelineOptions) {
+    this.keys = new KeySpace(opts.prefix);
+    this.redis = this.track(producerConnection(opts.redisUrl));
+    this.redis.on('error', () => undefined);
+    this.queues = new ReceiptQueues(this.redis, opts.prefix, opts.config);
+    this.sink = new BullMqReceiptSink(this.queues, { storeTimeoutMs: opts.storeTimeoutMs ?? 2000 });
+    this.deadLetters = new DeadLetterStore(this.redis, this.keys);
+    this.idempotency = new IdempotencyStore(this.redis, this.keys, opts.config.idempotencyTtlSeconds);
+    const blocking = () => {
+      const conn = this.track(blockingConnection(opts.redisUrl));
+      conn.on('error', () => undefined);
+      return conn;
+    };
+    this.completions = opts.completions
+      ? new BullMqCompletions({
+          keys: this.keys,
+          redis: this.redis,
+          blockingConnection: blocking,
+          logger: opts.logger,
+          sweepIntervalMs: opts.completionSweepMs,
+        })
+      : undefined;
+    this.workers = opts.workers ? this.createWorkers(opts.workers, blocking) : undefined;
+  }
+
+  async waitUntilReady(): Promise<void> {
+    await Promise.all([this.completions?.waitUntilReady(), this.workers?.waitUntilReady()]);
+  }
+
+  /** Stops the workers (letting running jobs finish), then closes every connection. */
+  async close(): Promise<void> {
+    await this.workers?.close();
+    await this.completions?.close();
+    await this.queues.close();
+    await Promise.allSettled(this.connections.map(c => closeConnection(c)));
+  }
+
+  private createWorkers(w: NonNullable<PipelineOptions['workers']>, blocking: () => Redis): WorkerPool {
+    const processor = new ReceiptProcessor({
+      handlers: w.handlers,
+      idempotency: this.idempotency,
+      deadLetters: this.deadLetters,
+      logger: this.opts.logger,
+      handlerTimeoutMs: this.opts.config.handlerTimeoutMs,
+      parseInbound: w.parseInbound,
+      onHandlerFinished: w.onHandlerFinished,
+    });
+    return new WorkerPool({
+      types: w.types,
+      processor,
+      keys: this.keys,
+      redis: this.redis,
+      blockingConnection: blocking,
+      config: this.opts.config,
+      logger: this.opts.logger,
+      shutdown: this.opts.shutdown,
+      finishedTtlSeconds: Math.ceil(this.opts.maxWaitMs / 1000) + 600,
+    });
+  }
+
+  private track(conn: Redis): Redis {
+    this.connections.push(conn);
+    return conn;
+  }
+}

@@ -1,0 +1,94 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'winston';
+import type { PipelineConfig } from '../config/types.js';
+import type { MessageType } from '../receipts/types.js';
+import type { ReceiptJobData, ReceiptJobResult } from './job.js';
+import type { KeySpace } from './keys.js';
+import { queueNameFor } from './keys.js';
+import { DeadLetteredError, type ReceiptProcessor } from './processor.js';
+import type { JobOutcome } from './types.js';
+
+export interface WorkerPoolOptions {
+  readonly types: readonly MessageType[];
+  readonly processor: ReceiptProcessor;
+  readonly keys: KeySpace;
+  /** Non-blocking connection for the finished markers. */
+  readonly redis: Redis;
+  readonly blockingConnection: () => Redis;
+  readonly config: PipelineConfig;
+  readonly logger: Logger;
+  /** Aborted at shutdown; handlers see it through ctx.signal. */
+  readonly shutdown: AbortSignal;
+  /** Keep finished markers at least as long as a poller may wait on a job. */
+  readonly finishedTtlSeconds: number;
+}
+
+/** BullMQ workers, one per message type, running the receipt processor. */
+export class WorkerPool {
+  private readonly workers: Worker<ReceiptJobData, ReceiptJobResult>[];
+
+  constructor(private readonly opts: WorkerPoolOptions) {
+    this.workers = opts.types.map(type => this.createWorker(type));
+  }
+
+  async waitUntilReady(): Promise<void> {
+    await Promise.all(this.workers.map(w => w.waitUntilReady()));
+  }
+
+  /** Stops taking jobs, and waits for the running ones (bounded by the caller). */
+  async close(force = false): Promise<void> {
+    await Promise.allSettled(this.workers.map(w => w.close(force)));
+  }
+
+  get running(): number {
+    return this.workers.length;
+  }
+
+  private createWorker(type: MessageType): Worker<ReceiptJobData, ReceiptJobResult> {
+    const { config } = this.opts;
+    const worker = new Worker<ReceiptJobData, ReceiptJobResult>(queueNameFor(type), job => this.run(job), {
+      connection: this.opts.blockingConnection(),
+      prefix: this.opts.keys.prefix,
+      concurrency: config.concurrency,
+      // A job's lock must outlast its slowest handler; BullMQ renews it at half this interval.
+      lockDuration: Math.max(30_000, config.handlerTimeoutMs + 10_000),
+      maxStalledCount: 2,
+    });
+    worker.on('error', err =>
+      this.opts.logger.warn('worker error', { event: 'worker_error', messageType: type, error: String(err) }),
+    );
+    return worker;
+  }
+
+  private async run(job: Job<ReceiptJobData, ReceiptJobResult>): Promise<ReceiptJobResult> {
+    const attempts = job.opts.attempts ?? 1;
+    const number = job.attemptsMade + 1;
+    try {
+      const result = await this.opts.processor.process(job.data, {
+        number,
+        isLast: number >= attempts,
+        signal: this.opts.shutdown,
+        jobId: job.id,
+      });
+      await this.markFinished(job, 'completed');
+      return result;
+    } catch (err) {
+      if (err instanceof DeadLetteredError) {
+        await this.markFinished(job, 'dead_lettered');
+        throw new UnrecoverableError(err.message);
+      }
+      throw err;
+    }
+  }
+
+  private async markFinished(job: Job<ReceiptJobData, ReceiptJobResult>, outcome: JobOutcome): Promise<void> {
+    if (!job.id) return;
+    await this.opts.redis.set(
+      this.opts.keys.finished(job.data.messageType, job.id),
+      outcome,
+      'EX',
+      this.opts.finishedTtlSeconds,
+    );
+  }
+}
