@@ -1,0 +1,189 @@
+import { createRequire } from 'node:module';
+import type { Agent } from 'node:http';
+import { SmqError } from '../errors.js';
+import { classifyStatus, toSmqError } from './classify.js';
+import type { DeleteFailure, SmqCredentials, SmqMessage, SmqQueueClient } from './types.js';
+
+/** The part of `@alicloud/mns` 1.2 this adapter uses. Every value in a body comes back as a string. */
+interface MnsResponse {
+  readonly code: number;
+  readonly body?: Record<string, unknown>;
+}
+interface MnsRequestOptions {
+  readonly readTimeout: number;
+  readonly connectTimeout: number;
+  readonly agent?: Agent;
+  readonly beforeRequest?: (options: Record<string, unknown>) => Record<string, unknown>;
+}
+interface MnsClient {
+  get(resource: string, type: string, opts: MnsRequestOptions): Promise<MnsResponse>;
+  put(
+    resource: string,
+    type: string,
+    body: string,
+    attentions: string[],
+    opts: MnsRequestOptions,
+  ): Promise<MnsResponse>;
+  delete(
+    resource: string,
+    type: string,
+    body: Buffer,
+    attentions: string[],
+    opts: MnsRequestOptions,
+  ): Promise<MnsResponse>;
+}
+type MnsClientCtor = new (
+  accountId: string,
+  opts: { endpoint: string; accessKeyId: string; accessKeySecret: string; securityToken?: string },
+) => MnsClient;
+
+// The client is CommonJS without typings; load it through require and describe it above.
+const MNSClient = createRequire(import.meta.url)('@alicloud/mns') as MnsClientCtor;
+
+export interface MnsQueueClientOptions {
+  /** e.g. `https://1943695596114318.mns.cn-hangzhou.aliyuncs.com` */
+  readonly endpoint: string;
+  readonly accountId: string;
+  readonly credentials: SmqCredentials;
+  readonly queueName: string;
+  /** Budget for calls other than the long poll, and the slack added on top of a long poll's wait. */
+  readonly requestTimeoutMs?: number;
+  /** An http(s) Agent; the client's own keep-alive agent is used when omitted. */
+  readonly agent?: Agent;
+}
+
+const XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>';
+const NS = 'http://mns.aliyuncs.com/doc/v1/';
+
+/** The SmqQueueClient over the official `@alicloud/mns` client, one queue, one set of credentials. */
+export class MnsQueueClient implements SmqQueueClient {
+  readonly #client: MnsClient;
+  readonly #path: string;
+  readonly #requestTimeoutMs: number;
+  readonly #agent: Agent | undefined;
+
+  constructor(options: MnsQueueClientOptions) {
+    const { credentials } = options;
+    this.#client = new MNSClient(options.accountId, {
+      endpoint: options.endpoint.replace(/\/+$/, ''),
+      accessKeyId: credentials.accessKeyId,
+      accessKeySecret: credentials.accessKeySecret,
+      securityToken: credentials.securityToken,
+    });
+    this.#path = `/queues/${options.queueName}/messages`;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#agent = options.agent;
+  }
+
+  async receive(max: number, waitSeconds: number, signal?: AbortSignal): Promise<SmqMessage[]> {
+    if (signal?.aborted) return [];
+    // waitseconds is always sent: the client's own method drops 0, which means "the queue default".
+    const url = `${this.#path}?numOfMessages=${max}&waitseconds=${waitSeconds}`;
+    try {
+      const res = await this.#client.get(url, 'Messages', this.#options(waitSeconds * 1000, signal));
+      const items = this.#bodyOrThrow(res, 'receive')['Message'];
+      if (!Array.isArray(items)) throw new SmqError('receive: reply without messages', 'server');
+      return items.map(toMessage);
+    } catch (err) {
+      if (signal?.aborted) return [];
+      const error = toSmqError(err, 'receive');
+      if (error.errorClass === 'empty') return [];
+      throw error;
+    }
+  }
+
+  async deleteBatch(receiptHandles: readonly string[]): Promise<DeleteFailure[]> {
+    if (receiptHandles.length === 0) return [];
+    const xml =
+      `${XML_HEAD}<ReceiptHandles xmlns="${NS}">` +
+      receiptHandles.map(h => `<ReceiptHandle>${h}</ReceiptHandle>`).join('') +
+      '</ReceiptHandles>';
+    try {
+      const res = await this.#client.delete(this.#path, 'Errors', Buffer.from(xml), [], this.#options(0));
+      // 204: all deleted. A partial failure comes back as <Errors> (HTTP 404) and does not throw.
+      if (res.body === undefined) {
+        if (res.code >= 400) throw statusError(res.code, 'deleteBatch');
+        return [];
+      }
+      const entries = res.body['Error'];
+      return Array.isArray(entries) ? entries.map(toDeleteFailure) : [];
+    } catch (err) {
+      throw toSmqError(err, 'deleteBatch');
+    }
+  }
+
+  async changeVisibility(
+    receiptHandle: string,
+    visibilityTimeoutSeconds: number,
+  ): Promise<{ receiptHandle: string; nextVisibleTimeMs: number }> {
+    // Same query as the client's changeMessageVisibility, which takes no request options.
+    const url = `${this.#path}?receiptHandle=${receiptHandle}&visibilityTimeout=${visibilityTimeoutSeconds}`;
+    try {
+      const res = await this.#client.put(url, 'ChangeVisibility', '', [], this.#options(0));
+      const body = this.#bodyOrThrow(res, 'changeVisibility');
+      const handle = body['ReceiptHandle'];
+      if (typeof handle !== 'string' || handle === '') {
+        throw new SmqError('changeVisibility: reply without a receipt handle', 'server');
+      }
+      return { receiptHandle: handle, nextVisibleTimeMs: toNumber(body['NextVisibleTime']) };
+    } catch (err) {
+      throw toSmqError(err, 'changeVisibility');
+    }
+  }
+
+  #options(waitMs: number, signal?: AbortSignal): MnsRequestOptions {
+    // httpx uses connectTimeout as the socket idle timeout, so both must outlast the long poll.
+    const timeoutMs = waitMs + this.#requestTimeoutMs;
+    return {
+      readTimeout: timeoutMs,
+      connectTimeout: timeoutMs,
+      ...(this.#agent ? { agent: this.#agent } : {}),
+      // httpx hands its Node request options to beforeRequest; `signal` makes the long poll abortable.
+      ...(signal ? { beforeRequest: (o: Record<string, unknown>) => ({ ...o, signal }) } : {}),
+    };
+  }
+
+  /** The client ignores the status and returns no body for non-XML replies (a proxy's 502, say). */
+  #bodyOrThrow(res: MnsResponse, operation: string): Record<string, unknown> {
+    if (res.code >= 400) throw statusError(res.code, operation);
+    if (!res.body) throw new SmqError(`${operation}: empty reply (HTTP ${res.code})`, 'server');
+    return res.body;
+  }
+}
+
+function statusError(status: number, operation: string): SmqError {
+  return new SmqError(`${operation}: HTTP ${status} without an SMQ error body`, classifyStatus(status));
+}
+
+function toNumber(value: unknown): number {
+  const n = Number(value);
+  return Number.isFinite(n) ? n : 0;
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function toMessage(raw: unknown): SmqMessage {
+  const m = (raw ?? {}) as Record<string, unknown>;
+  return {
+    messageId: text(m['MessageId']),
+    receiptHandle: text(m['ReceiptHandle']),
+    body: text(m['MessageBody']),
+    bodyMd5: text(m['MessageBodyMD5']),
+    enqueueTimeMs: toNumber(m['EnqueueTime']),
+    firstDequeueTimeMs: toNumber(m['FirstDequeueTime']),
+    nextVisibleTimeMs: toNumber(m['NextVisibleTime']),
+    dequeueCount: toNumber(m['DequeueCount']),
+    priority: toNumber(m['Priority']),
+  };
+}
+
+function toDeleteFailure(raw: unknown): DeleteFailure {
+  const e = (raw ?? {}) as Record<string, unknown>;
+  return {
+    receiptHandle: text(e['ReceiptHandle']),
+    errorCode: text(e['ErrorCode']),
+    errorMessage: text(e['ErrorMessage']),
+  };
+}
