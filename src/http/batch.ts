@@ -1,0 +1,112 @@
+import type { DeadLetterInput, DeadLetterSink, ReceiptEnvelope, ReceiptSink } from '../pipeline/types.js';
+import { parsePushBody } from '../receipts/decode.js';
+import type { MessageType } from '../receipts/types.js';
+import { validateReceipt } from '../receipts/validate.js';
+
+export interface BatchStores {
+  readonly sink: ReceiptSink;
+  readonly deadLetters: DeadLetterSink;
+  /** Give up (and let CAMS retry) when Redis has not acknowledged everything within this long. */
+  readonly storeTimeoutMs: number;
+}
+
+/** What became of one pushed body. */
+export type BatchOutcome =
+  /** Every valid receipt is in BullMQ and every invalid item in the dead-letter store. */
+  | { readonly kind: 'stored'; readonly receipts: number; readonly invalid: readonly InvalidItem[] }
+  /** The body is not a JSON array or object; nothing was stored. */
+  | { readonly kind: 'not_json'; readonly reason: string }
+  /** Redis did not acknowledge in time; some items may be stored, dedupe absorbs the retry. */
+  | {
+      readonly kind: 'store_failed';
+      readonly receipts: number;
+      readonly invalid: readonly InvalidItem[];
+      readonly error: string;
+    };
+
+export interface InvalidItem {
+  readonly index: number;
+  readonly reason: string;
+}
+
+interface SortedItems {
+  readonly envelopes: ReceiptEnvelope[];
+  readonly parked: DeadLetterInput[];
+  readonly invalid: InvalidItem[];
+}
+
+/**
+ * Parses one push body of `type`, validates each item, and stores the batch: valid receipts into the
+ * pipeline, invalid items into the dead-letter store. Never throws.
+ */
+export async function acceptBatch(
+  type: MessageType,
+  body: string,
+  arrivalMs: number,
+  stores: BatchStores,
+): Promise<BatchOutcome> {
+  let items: unknown[];
+  try {
+    items = parsePushBody(body);
+  } catch (err) {
+    return { kind: 'not_json', reason: messageOf(err) };
+  }
+  const sorted = sortItems(type, items, arrivalMs);
+  const receipts = sorted.envelopes.length;
+  try {
+    await withDeadline(store(sorted, stores), stores.storeTimeoutMs);
+  } catch (err) {
+    return { kind: 'store_failed', receipts, invalid: sorted.invalid, error: messageOf(err) };
+  }
+  return { kind: 'stored', receipts, invalid: sorted.invalid };
+}
+
+function sortItems(type: MessageType, items: readonly unknown[], arrivalMs: number): SortedItems {
+  const out: SortedItems = { envelopes: [], parked: [], invalid: [] };
+  items.forEach((item, index) => {
+    const result = validateReceipt(type, item);
+    if (result.ok) {
+      out.envelopes.push({
+        messageType: type,
+        receipt: result.receipt,
+        source: 'http',
+        originTimeMs: arrivalMs,
+      });
+      return;
+    }
+    out.invalid.push({ index, reason: result.reason });
+    out.parked.push({
+      messageType: type,
+      source: 'http',
+      reason: 'invalid',
+      error: result.reason,
+      raw: JSON.stringify(item),
+    });
+  });
+  return out;
+}
+
+async function store(sorted: SortedItems, stores: BatchStores): Promise<void> {
+  const writes: Promise<unknown>[] = sorted.parked.map(entry => stores.deadLetters.park(entry));
+  if (sorted.envelopes.length > 0) writes.push(stores.sink.submit(sorted.envelopes));
+  await Promise.all(writes);
+}
+
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        // Unref'd: a store still pending at exit must not keep the process alive.
+        timer = setTimeout(() => reject(new Error(`Redis did not acknowledge within ${ms} ms`)), ms).unref();
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
