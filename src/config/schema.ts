@@ -206,6 +206,16 @@ export const configSchema: convict.Schema<ConfigProperties> = {
       format: int(1),
       default: 100_000,
     },
+    lockDurationMs: {
+      doc: "BullMQ job lock; renewed at half this interval while a handler runs. A crashed worker's jobs are retried once it lapses.",
+      format: int(1000),
+      default: 30_000,
+    },
+    stalledIntervalMs: {
+      doc: 'How often workers look for jobs whose lock lapsed (a crashed worker) and put them back in the queue.',
+      format: int(1000),
+      default: 15_000,
+    },
   },
   shutdown: {
     drainTimeoutMs: {

@@ -69,6 +69,10 @@ export interface PipelineConfig {
   readonly removeCompletedAgeSeconds: number;
   readonly removeCompletedCount: number;
   readonly eventsMaxLen: number;
+  /** BullMQ job lock; renewed at half this interval while a handler runs. */
+  readonly lockDurationMs: number;
+  /** How often workers recover jobs whose lock lapsed. */
+  readonly stalledIntervalMs: number;
 }
 
 export interface HttpConfig {

@@ -45,7 +45,9 @@ export class BullMqCompletions implements CompletionSource {
       });
       events.on('completed', ({ jobId }) => this.settle(type, jobId, 'completed'));
       events.on('failed', ({ jobId }) => this.settle(type, jobId, 'dead_lettered'));
-      events.on('error', err => opts.logger.debug('event reader error', { event: 'events_error', error: String(err) }));
+      events.on('error', err =>
+        opts.logger.debug('event reader error', { event: 'events_error', error: String(err) }),
+      );
       this.events.push(events);
     }
     const interval = opts.sweepIntervalMs ?? 5000;
@@ -157,7 +159,9 @@ export class BullMqCompletions implements CompletionSource {
     }
     if (!replies) return;
     jobs.forEach(({ type, jobId }, i) => {
-      const [completed, failed, exists, fin] = replies.slice(i * 4, i * 4 + 4).map(r => (r[0] ? undefined : r[1]));
+      const [completed, failed, exists, fin] = replies
+        .slice(i * 4, i * 4 + 4)
+        .map(r => (r[0] ? undefined : r[1]));
       if (completed !== null && completed !== undefined) this.settle(type, jobId, 'completed');
       else if (failed !== null && failed !== undefined) this.settle(type, jobId, 'dead_lettered');
       else if (fin === 'completed' || fin === 'dead_lettered') this.settle(type, jobId, fin);

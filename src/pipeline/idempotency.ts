@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { KeySpace } from './keys.js';
 
-export type ClaimResult = { readonly state: 'done' } | { readonly state: 'busy' } | { readonly state: 'claimed'; readonly token: string };
+export type ClaimResult =
+  | { readonly state: 'done' }
+  | { readonly state: 'busy'; readonly retryInMs: number }
+  | { readonly state: 'claimed'; readonly token: string };
 
 // Done-check and lock in one round trip: a receipt a handler already completed is never claimed again.
 const CLAIM = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'done' end
 if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return 'claimed' end
-return 'busy'`;
+return 'busy:' .. redis.call('PTTL', KEYS[2])`;
 
 // Record completion and release the lock only if we still own it.
 const COMPLETE = `
@@ -58,7 +61,8 @@ export class IdempotencyStore {
       String(leaseMs),
     );
     if (state === 'claimed') return { state, token };
-    return { state: state === 'done' ? 'done' : 'busy' };
+    if (state === 'done') return { state };
+    return { state: 'busy', retryInMs: Math.max(100, Number(state.slice('busy:'.length)) || leaseMs) };
   }
 
   async complete(handler: string, dedupeKey: string, token: string): Promise<void> {
@@ -71,7 +75,11 @@ export class IdempotencyStore {
   }
 
   async release(handler: string, dedupeKey: string, token: string): Promise<void> {
-    await this.scripts.camsRelease(this.keys.done(handler, dedupeKey), this.keys.lock(handler, dedupeKey), token);
+    await this.scripts.camsRelease(
+      this.keys.done(handler, dedupeKey),
+      this.keys.lock(handler, dedupeKey),
+      token,
+    );
   }
 
   async isDone(handler: string, dedupeKey: string): Promise<boolean> {

@@ -6,7 +6,7 @@ import { BullMqCompletions } from './completions.js';
 import { DeadLetterStore } from './dead-letter-store.js';
 import { IdempotencyStore } from './idempotency.js';
 import { KeySpace } from './keys.js';
-import { ReceiptProcessor, type HandlerFinished, type HandlerLookup } from './processor.js';
+import { ReceiptProcessor, type HandlerFinished, type HandlerLookup, type JobFinished } from './processor.js';
 import { ReceiptQueues } from './queues.js';
 import { blockingConnection, closeConnection, producerConnection } from './redis.js';
 import { BullMqReceiptSink } from './sink.js';
@@ -25,6 +25,7 @@ export interface PipelineOptions {
     readonly types: readonly MessageType[];
     readonly parseInbound: (receipt: AnyReceipt) => unknown;
     readonly onHandlerFinished?: (event: HandlerFinished) => void;
+    readonly onJobFinished?: (event: JobFinished) => void;
   };
   /** Listen for job completions here (a poller waits on them before deleting from SMQ). */
   readonly completions?: boolean;
@@ -77,11 +78,24 @@ export class Pipeline {
     await Promise.all([this.completions?.waitUntilReady(), this.workers?.waitUntilReady()]);
   }
 
-  /** Stops the workers (letting running jobs finish), then closes every connection. */
-  async close(): Promise<void> {
-    await this.workers?.close();
-    await this.completions?.close();
-    await this.queues.close();
+  /**
+   * Stops the workers (letting running jobs finish), then closes every connection. Bounded: when Redis
+   * is unreachable BullMQ's own close would wait for it forever, so after `timeoutMs` it is forced.
+   */
+  async close(timeoutMs = 10_000): Promise<void> {
+    const graceful = (async () => {
+      await this.workers?.close();
+      await this.completions?.close();
+      await this.queues.close();
+    })();
+    const finished = await Promise.race([graceful.then(() => true), delay(timeoutMs).then(() => false)]);
+    if (!finished) {
+      this.opts.logger.warn('Redis did not answer; closing connections without waiting', {
+        event: 'pipeline_forced_close',
+      });
+      void this.workers?.close(true).catch(() => undefined);
+      for (const c of this.connections) c.disconnect();
+    }
     await Promise.allSettled(this.connections.map(c => closeConnection(c)));
   }
 
@@ -94,6 +108,7 @@ export class Pipeline {
       handlerTimeoutMs: this.opts.config.handlerTimeoutMs,
       parseInbound: w.parseInbound,
       onHandlerFinished: w.onHandlerFinished,
+      onJobFinished: w.onJobFinished,
     });
     return new WorkerPool({
       types: w.types,
@@ -112,4 +127,8 @@ export class Pipeline {
     this.connections.push(conn);
     return conn;
   }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms).unref());
 }

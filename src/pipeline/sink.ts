@@ -32,13 +32,17 @@ export class BullMqReceiptSink implements ReceiptSink {
       await withTimeout(
         Promise.all(
           [...byType].map(([type, list]) =>
-            this.queues.get(type).addBulk(list.map(j => ({ name: type, data: j.data, opts: { jobId: j.jobId } }))),
+            this.queues
+              .get(type)
+              .addBulk(list.map(j => ({ name: type, data: j.data, opts: { jobId: j.jobId } }))),
           ),
         ),
         this.opts.storeTimeoutMs,
       );
     } catch (err) {
-      throw new StoreError(`could not enqueue ${envelopes.length} receipt(s): ${messageOf(err)}`, { cause: err });
+      throw new StoreError(`could not enqueue ${envelopes.length} receipt(s): ${messageOf(err)}`, {
+        cause: err,
+      });
     }
     return jobs.map(j => ({ jobId: j.jobId, finished: false }));
   }

@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import type { PipelineConfig } from '../config/types.js';
@@ -6,7 +6,7 @@ import type { MessageType } from '../receipts/types.js';
 import type { ReceiptJobData, ReceiptJobResult } from './job.js';
 import type { KeySpace } from './keys.js';
 import { queueNameFor } from './keys.js';
-import { DeadLetteredError, type ReceiptProcessor } from './processor.js';
+import { DeadLetteredError, HandlerBusyError, type ReceiptProcessor } from './processor.js';
 import type { JobOutcome } from './types.js';
 
 export interface WorkerPoolOptions {
@@ -47,21 +47,26 @@ export class WorkerPool {
 
   private createWorker(type: MessageType): Worker<ReceiptJobData, ReceiptJobResult> {
     const { config } = this.opts;
-    const worker = new Worker<ReceiptJobData, ReceiptJobResult>(queueNameFor(type), job => this.run(job), {
-      connection: this.opts.blockingConnection(),
-      prefix: this.opts.keys.prefix,
-      concurrency: config.concurrency,
-      // A job's lock must outlast its slowest handler; BullMQ renews it at half this interval.
-      lockDuration: Math.max(30_000, config.handlerTimeoutMs + 10_000),
-      maxStalledCount: 2,
-    });
+    const worker = new Worker<ReceiptJobData, ReceiptJobResult>(
+      queueNameFor(type),
+      (job, token) => this.run(job, token),
+      {
+        connection: this.opts.blockingConnection(),
+        prefix: this.opts.keys.prefix,
+        concurrency: config.concurrency,
+        // Renewed at half this interval while the job runs; after a crash the job is retried once it lapses.
+        lockDuration: config.lockDurationMs,
+        stalledInterval: config.stalledIntervalMs,
+        maxStalledCount: 2,
+      },
+    );
     worker.on('error', err =>
       this.opts.logger.warn('worker error', { event: 'worker_error', messageType: type, error: String(err) }),
     );
     return worker;
   }
 
-  private async run(job: Job<ReceiptJobData, ReceiptJobResult>): Promise<ReceiptJobResult> {
+  private async run(job: Job<ReceiptJobData, ReceiptJobResult>, token?: string): Promise<ReceiptJobResult> {
     const attempts = job.opts.attempts ?? 1;
     const number = job.attemptsMade + 1;
     try {
@@ -77,6 +82,11 @@ export class WorkerPool {
       if (err instanceof DeadLetteredError) {
         await this.markFinished(job, 'dead_lettered');
         throw new UnrecoverableError(err.message);
+      }
+      if (err instanceof HandlerBusyError) {
+        // Not a failure: wait for the other lease (perhaps a crashed worker's) to lapse.
+        await job.moveToDelayed(Date.now() + err.retryInMs, token);
+        throw new DelayedError();
       }
       throw err;
     }

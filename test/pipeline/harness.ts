@@ -19,13 +19,16 @@ export const TEST_PIPELINE: PipelineConfig = {
   removeCompletedAgeSeconds: 3600,
   removeCompletedCount: 1000,
   eventsMaxLen: 10000,
+  lockDurationMs: 5000,
+  stalledIntervalMs: 5000,
 };
 
 /** A handler lookup over plain handler objects; the registry's own behaviour is tested elsewhere. */
 export function lookup(handlers: readonly Handler[]): HandlerLookup {
   return {
     handlersFor: type => handlers.filter(h => (h.messageTypes as readonly string[]).includes(type)),
-    dedupeKeyFor: (h, type, receipt) => h.dedupeKey?.(receipt as never, type as never) ?? defaultDedupeKey(type, receipt),
+    dedupeKeyFor: (h, type, receipt) =>
+      h.dedupeKey?.(receipt as never, type as never) ?? defaultDedupeKey(type, receipt),
   };
 }
 
@@ -53,11 +56,23 @@ export function recordingHandler(
 }
 
 export function statusEnvelope(messageId: string, status = 'Delivered'): ReceiptEnvelope {
-  return envelope('ChatAppStatus', { MessageId: messageId, Status: status, From: '861', To: '862', Timestamp: Date.now() });
+  return envelope('ChatAppStatus', {
+    MessageId: messageId,
+    Status: status,
+    From: '861',
+    To: '862',
+    Timestamp: Date.now(),
+  });
 }
 
 export function envelope(messageType: MessageType, receipt: Record<string, unknown>): ReceiptEnvelope {
-  return { messageType, receipt: receipt as AnyReceipt, source: 'smq', queueName: 'q', originTimeMs: Date.now() };
+  return {
+    messageType,
+    receipt: receipt as AnyReceipt,
+    source: 'smq',
+    queueName: 'q',
+    originTimeMs: Date.now(),
+  };
 }
 
 export function createPipeline(
@@ -80,7 +95,11 @@ export function createPipeline(
     workers:
       opts.workers === false
         ? undefined
-        : { handlers: lookup(handlers), types: MESSAGE_TYPES, parseInbound: r => parsedMessageFor('ChatAppInbound', r) },
+        : {
+            handlers: lookup(handlers),
+            types: MESSAGE_TYPES,
+            parseInbound: r => parsedMessageFor('ChatAppInbound', r),
+          },
     completions: true,
     maxWaitMs: 60_000,
     completionSweepMs: opts.sweepMs,

@@ -74,7 +74,9 @@ test('a handler that always fails is dead-lettered with its error after the last
 test('a PermanentError dead-letters at once, without further attempts', async () => {
   const strict = recordingHandler('strict', { failures: 1, permanent: true });
   const p = await started([strict]);
-  const [r] = await p.sink.submit([envelope('ChatAppInbound', { MessageId: 'in1', Type: 'TEXT', Message: 'hi' })]);
+  const [r] = await p.sink.submit([
+    envelope('ChatAppInbound', { MessageId: 'in1', Type: 'TEXT', Message: 'hi' }),
+  ]);
   assert.equal(await p.completions!.wait('ChatAppInbound', r!.jobId), 'dead_lettered');
   assert.equal(strict.calls.length, 1);
   const [entry] = await p.deadLetters.list({ type: 'ChatAppInbound' });
@@ -88,4 +90,18 @@ test('a waiter registered after its job finished still learns the outcome', asyn
   await new Promise(res => setTimeout(res, 300));
   assert.equal(a.calls.length, 1);
   assert.equal(await p.completions!.wait('ChatAppStatus', r!.jobId), 'completed');
+});
+
+test('a handler leased elsewhere (e.g. by a crashed worker) waits for the lease without spending attempts', async () => {
+  const h = recordingHandler('h');
+  const p = await started([h]);
+  const claim = await p.idempotency.claim('h', 'busy-1|Delivered', 800);
+  assert.equal(claim.state, 'claimed');
+  const [r] = await p.sink.submit([statusEnvelope('busy-1')]);
+  await new Promise(res => setTimeout(res, 400));
+  assert.equal(h.calls.length, 0, 'not run while the lease is held');
+  assert.equal(await p.completions!.wait('ChatAppStatus', r!.jobId), 'completed');
+  assert.equal(h.calls.length, 1);
+  assert.equal(h.calls[0]?.attempt, 1, 'waiting for the lease spent no attempt');
+  assert.equal(await p.deadLetters.count(), 0);
 });
