@@ -1,0 +1,147 @@
+/** One checked part of the daemon. `reason` says why a failing part fails; `detail` informs only. */
+export interface PartStatus {
+  readonly ok: boolean;
+  readonly reason?: string;
+  readonly detail?: string;
+}
+
+export interface Readiness {
+  readonly ok: boolean;
+  readonly parts: Readonly<Record<string, PartStatus>>;
+}
+
+/** What a consumer loop reports about itself (the shape of `SmqConsumer.health()`). */
+export interface ConsumerState {
+  readonly queueName: string;
+  readonly messageType: string;
+  readonly running: boolean;
+  readonly lastPollOkAtMs?: number;
+  readonly lastErrorClass?: string;
+  readonly consecutiveFailures: number;
+  readonly queueMissing: boolean;
+  readonly inFlight: number;
+}
+
+/** One consumer loop as readiness sees it. */
+export interface ConsumerProbe {
+  readonly waitSeconds: number;
+  /** A loop that has all its `maxInFlight` credits out does not poll; that is back-pressure, not a hang. */
+  readonly maxInFlight: number;
+  /** When the loop was started: a new loop gets the same grace as one that just polled. */
+  readonly startedAtMs: number;
+  health(): ConsumerState;
+}
+
+/** One token as readiness sees it (the shape of `TokenProvider.status()`). */
+export interface TokenState {
+  readonly messageType: string;
+  readonly queueName: string;
+  readonly expireAtMs?: number;
+  readonly lastErrorClass?: string;
+}
+
+export interface HealthCheckOptions {
+  /** Resolves when Redis answered (e.g. `() => redis.ping()`). */
+  readonly pingRedis: () => Promise<unknown>;
+  /** @defaultValue 1000 */
+  readonly redisTimeoutMs?: number;
+  /** The consumer loops running now; read at every check, so a reload is seen at once. */
+  readonly consumers?: () => readonly ConsumerProbe[];
+  /** Tokens of `auth: cams` consumers; static credentials do not expire and report nothing. */
+  readonly tokens?: () => readonly TokenState[];
+  /** Added to `2 × waitSeconds` before a loop's last poll counts as stale. @defaultValue 5000 */
+  readonly pollMarginMs?: number;
+  /** True once shutdown began: the daemon is draining and takes no new work. */
+  readonly shuttingDown?: () => boolean;
+  readonly now?: () => number;
+}
+
+/** Readiness (`/readyz`): Redis reachable, every consumer loop polling, every token valid. */
+export interface HealthChecker {
+  check(): Promise<Readiness>;
+}
+
+export function createHealthChecker(options: HealthCheckOptions): HealthChecker {
+  const now = options.now ?? Date.now;
+  const marginMs = options.pollMarginMs ?? 5000;
+  return {
+    async check() {
+      const parts: Record<string, PartStatus> = {};
+      if (options.shuttingDown?.()) parts['process'] = { ok: false, reason: 'shutting down: draining' };
+      parts['redis'] = await checkRedis(options.pingRedis, options.redisTimeoutMs ?? 1000);
+      const at = now();
+      for (const probe of options.consumers?.() ?? []) {
+        const state = probe.health();
+        parts[`consumer:${state.queueName}`] = checkConsumer(probe, state, at, marginMs);
+      }
+      for (const token of options.tokens?.() ?? []) {
+        parts[`token:${token.queueName}`] = checkToken(token, at);
+      }
+      return { ok: Object.values(parts).every(p => p.ok), parts };
+    },
+  };
+}
+
+export async function checkRedis(ping: () => Promise<unknown>, timeoutMs: number): Promise<PartStatus> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      Promise.resolve().then(ping),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer to PING within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, reason: `Redis unreachable: ${err instanceof Error ? err.message : String(err)}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function checkConsumer(
+  probe: ConsumerProbe,
+  state: ConsumerState,
+  nowMs: number,
+  marginMs: number,
+): PartStatus {
+  if (!state.running) return { ok: false, reason: 'consumer loop is not running' };
+  if (state.queueMissing) {
+    return {
+      ok: false,
+      reason: `queue ${state.queueName} does not exist (QueueNotExist): check the queue name, the endpoint region and the account id`,
+    };
+  }
+  const limitMs = 2 * probe.waitSeconds * 1000 + marginMs;
+  const sinceMs = Math.max(state.lastPollOkAtMs ?? 0, probe.startedAtMs);
+  const ageMs = nowMs - sinceMs;
+  if (ageMs <= limitMs) {
+    return state.lastPollOkAtMs === undefined
+      ? { ok: true, detail: 'starting: no poll completed yet' }
+      : { ok: true };
+  }
+  if (state.inFlight >= probe.maxInFlight) {
+    return { ok: true, detail: `saturated: ${state.inFlight} messages in flight, waiting for room to poll` };
+  }
+  const last =
+    state.lastPollOkAtMs === undefined
+      ? 'no poll has completed'
+      : `last poll completed ${Math.round(ageMs / 1000)} s ago`;
+  const failing = state.lastErrorClass
+    ? `; ${state.consecutiveFailures} failure(s) in a row, last: ${state.lastErrorClass}`
+    : '';
+  return { ok: false, reason: `${last} (limit ${Math.round(limitMs / 1000)} s)${failing}` };
+}
+
+export function checkToken(token: TokenState, nowMs: number): PartStatus {
+  const failure = token.lastErrorClass ? ` (last refresh failed: ${token.lastErrorClass})` : '';
+  if (token.expireAtMs === undefined) {
+    return token.lastErrorClass
+      ? { ok: false, reason: `no token: QueryTokenForMnsQueue failed${failure}` }
+      : { ok: true, detail: 'fetching the first token' };
+  }
+  if (nowMs >= token.expireAtMs) {
+    return { ok: false, reason: `token expired at ${new Date(token.expireAtMs).toISOString()}${failure}` };
+  }
+  return failure ? { ok: true, detail: `token valid, refresh failing${failure}` } : { ok: true };
+}
