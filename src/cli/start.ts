@@ -1,0 +1,119 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.js';
+import { configWarnings } from '../config/warnings.js';
+import { Daemon } from '../daemon.js';
+import { CamsError } from '../errors.js';
+import { createLogger } from '../observability/logger.js';
+import { writeLine, type CliIo, type Command } from './io.js';
+
+const HELP = `Usage: cams-receipts start [--config <dir>] [--role all|poller|worker]
+
+Runs the daemon: one long-polling loop per queue declared in <dir>/queues/, the HTTP push receiver
+when http.port is set, and the BullMQ workers that run the handlers.
+
+Options:
+  --config <dir>   Configuration directory (default: ./config)
+  --role <role>    all (default): poll and process; poller: poll and enqueue only;
+                   worker: run handlers only
+  -h, --help       Show this help
+
+Signals: SIGTERM/SIGINT drain and stop (a second one exits at once); SIGHUP reloads queues and handlers.`;
+
+export const startCommand: Command = async (args, io) => {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: {
+        config: { type: 'string' },
+        role: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    writeLine(io.stderr, `${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    writeLine(io.stdout, HELP);
+    return 0;
+  }
+  const overrides: Record<string, string> = {};
+  if (parsed.values.role) overrides['role'] = parsed.values.role;
+  return run(io, parsed.values.config, overrides);
+};
+
+async function run(
+  io: CliIo,
+  configDir: string | undefined,
+  overrides: Record<string, string>,
+): Promise<number> {
+  let config;
+  try {
+    config = loadConfig({ cwd: io.cwd, env: io.env, configDir, overrides, requireCredentials: true });
+  } catch (err) {
+    writeLine(io.stderr, `cams-receipts: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+  const logger = createLogger(config.log);
+  for (const warning of configWarnings(config)) logger.warn(warning, { event: 'config_warning' });
+  const daemon = new Daemon({ config, logger });
+  try {
+    await daemon.start();
+  } catch (err) {
+    const code = err instanceof CamsError ? ` (${err.code})` : '';
+    logger.error(`startup failed${code}: ${err instanceof Error ? err.message : String(err)}`, {
+      event: 'startup_failed',
+    });
+    await daemon.stop().catch(() => undefined);
+    await flush(logger);
+    return 1;
+  }
+  io.onReload(() => {
+    void reload(io, daemon, logger, configDir, overrides);
+  });
+  io.notifyReady();
+  await new Promise<void>(resolve => {
+    if (io.shutdown.aborted) resolve();
+    else io.shutdown.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await daemon.stop();
+  await flush(logger);
+  return 0;
+}
+
+/** SIGHUP: re-read the configuration; an invalid one is rejected and the running one stays in force. */
+async function reload(
+  io: CliIo,
+  daemon: Daemon,
+  logger: ReturnType<typeof createLogger>,
+  configDir: string | undefined,
+  overrides: Readonly<Record<string, string>>,
+): Promise<void> {
+  logger.info('reloading configuration', { event: 'config_reloading' });
+  try {
+    const next = loadConfig({ cwd: io.cwd, env: io.env, configDir, overrides, requireCredentials: true });
+    const result = await daemon.reload(next);
+    if (result.restartNeeded.length > 0) {
+      logger.warn(`these settings changed but need a restart: ${result.restartNeeded.join(', ')}`, {
+        event: 'config_restart_needed',
+      });
+    }
+  } catch (err) {
+    logger.error(`reload rejected, the running configuration stays in force: ${errorText(err)}`, {
+      event: 'config_reload_rejected',
+    });
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function flush(logger: ReturnType<typeof createLogger>): Promise<void> {
+  await new Promise<void>(resolve => {
+    logger.on('finish', () => resolve());
+    logger.end();
+    setTimeout(resolve, 500).unref();
+  });
+}

@@ -1,0 +1,361 @@
+import type { AppConfig, ConsumerConfig } from './config/types.js';
+import { ConfigError } from './errors.js';
+import { loadHandlers } from './handlers/loader.js';
+import type { HandlerRegistry } from './handlers/registry.js';
+import { SwappableHandlers } from './handlers/swappable.js';
+import {
+  createAdminServer,
+  mountAdmin,
+  type AdminMountOptions,
+  type AdminServer,
+} from './http/admin-routes.js';
+import { createHttpServer } from './http/server.js';
+import { createHealthChecker, type ConsumerProbe, type HealthChecker } from './observability/health.js';
+import type { Logger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import { parsedMessageFor } from './receipts/inbound.js';
+import { MESSAGE_TYPES, type MessageType } from './receipts/types.js';
+import { createConsumerClient } from './smq/client-pool.js';
+import { SmqConsumer, type ConsumerHealth } from './smq/consumer.js';
+import { TokenProvider } from './smq/token-provider.js';
+
+export interface DaemonOptions {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  /** Handlers to use instead of the ones the config names (embedding and tests). */
+  readonly registry?: HandlerRegistry;
+  /** Defaults to a fresh registry with Node process metrics. */
+  readonly metrics?: Metrics;
+}
+
+type HttpServer = ReturnType<typeof createHttpServer>;
+
+export interface ReloadResult {
+  /** Consumer loops started and stopped, as `endpoint|queueName|messageType`. */
+  readonly started: readonly string[];
+  readonly stopped: readonly string[];
+  readonly handlersReloaded: boolean;
+  /** Changed settings that only take effect after a restart. */
+  readonly restartNeeded: readonly string[];
+}
+
+/** Identifies a consumer loop across reloads. */
+export function consumerId(c: ConsumerConfig): string {
+  return `${c.endpoint}|${c.queueName}|${c.messageType}`;
+}
+
+/**
+ * The composition root: builds the pipeline, the handler registry, one consumer loop per configured
+ * queue and the HTTP receiver from a frozen config, and takes them down in order.
+ */
+export class Daemon {
+  private config: AppConfig;
+  private readonly logger: Logger;
+  /** Aborted when the drain deadline passes: running handlers see it through ctx.signal. */
+  private readonly hardStop = new AbortController();
+  private readonly consumers = new Map<string, SmqConsumer>();
+  private readonly probes = new Map<string, ConsumerProbe & { detach: () => void }>();
+  readonly metrics: Metrics;
+  readonly health: HealthChecker;
+  private admin?: AdminServer;
+  private adminUrl?: string;
+  private pipeline?: Pipeline;
+  private handlers?: SwappableHandlers;
+  private tokens?: TokenProvider;
+  private http?: HttpServer;
+  private httpUrl?: string;
+  private stopping?: Promise<void>;
+  private readonly injectedRegistry?: HandlerRegistry;
+  private reloading?: Promise<ReloadResult>;
+
+  constructor(options: DaemonOptions) {
+    this.config = options.config;
+    this.logger = options.logger;
+    this.injectedRegistry = options.registry;
+    this.metrics = options.metrics ?? new Metrics({ defaultLabels: { role: options.config.role } });
+    this.health = createHealthChecker({
+      pingRedis: async () => {
+        if (!this.pipeline) throw new Error('not started');
+        return this.pipeline.redis.ping();
+      },
+      consumers: () => [...this.probes.values()],
+      tokens: () => this.tokens?.status() ?? [],
+      shuttingDown: () => this.stopping !== undefined,
+    });
+  }
+
+  /** Where health, metrics and the dashboard are served, if anywhere. */
+  get adminEndpoint(): string | undefined {
+    return this.adminUrl;
+  }
+
+  get url(): string | undefined {
+    return this.httpUrl;
+  }
+
+  get runsWorkers(): boolean {
+    return this.config.role !== 'poller';
+  }
+
+  get runsPollers(): boolean {
+    return this.config.role !== 'worker';
+  }
+
+  /** Starts everything; rejects with a ConfigError or HandlerLoadError when the setup cannot work. */
+  async start(): Promise<void> {
+    const { config } = this;
+    if (this.runsWorkers) {
+      const registry = await this.loadRegistry(config, false);
+      this.handlers = new SwappableHandlers(registry);
+    }
+    this.pipeline = this.createPipeline();
+    await this.waitForRedis(this.pipeline);
+    if (this.runsPollers) for (const consumer of config.consumers) this.startConsumer(consumer);
+    await this.startHttp(this.pipeline);
+    this.logger.info('cams-receipts started', {
+      event: 'daemon_started',
+      role: config.role,
+      consumers: config.consumers.map(c => `${c.messageType}=${c.queueName}`),
+      handlers: this.handlers?.registry.names() ?? [],
+      http: this.httpUrl,
+    });
+  }
+
+  /** Stops polling and accepting, drains in-flight receipts within drainTimeoutMs, then closes everything. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  /**
+   * Applies a re-read configuration: new queue pairs start, removed ones drain and stop, unchanged ones
+   * keep running, and the handler list is reloaded. Rejects (leaving the running setup untouched) when the
+   * new handlers cannot be loaded. Settings that need a restart (Redis, role, pipeline) are reported, not applied.
+   */
+  async reload(next: AppConfig): Promise<ReloadResult> {
+    const previous = this.reloading ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.applyReload(next));
+    this.reloading = run;
+    return run;
+  }
+
+  private async applyReload(next: AppConfig): Promise<ReloadResult> {
+    if (this.stopping) throw new Error('the daemon is stopping');
+    const registry =
+      this.runsWorkers && !this.injectedRegistry ? await this.loadRegistry(next, true) : undefined;
+    const restartNeeded = restartOnlyChanges(this.config, next);
+    const wanted = new Map(this.runsPollers ? next.consumers.map(c => [consumerId(c), c] as const) : []);
+    const removed = [...this.consumers.keys()].filter(id => !wanted.has(id));
+    const added = [...wanted.keys()].filter(id => !this.consumers.has(id));
+    if (registry && this.handlers) {
+      const old = this.handlers.swap(registry);
+      void old.closeAll();
+    }
+    // Only what a reload can apply; the rest waits for a restart (listed in restartNeeded).
+    this.config = {
+      ...this.config,
+      consumers: next.consumers,
+      handlers: next.handlers,
+      smq: next.smq,
+      shutdown: next.shutdown,
+    };
+    for (const id of added) {
+      const consumer = wanted.get(id);
+      if (consumer) this.startConsumer(consumer);
+    }
+    await Promise.all(
+      removed.map(async id => {
+        const loop = this.consumers.get(id);
+        this.consumers.delete(id);
+        const probe = this.probes.get(id);
+        this.probes.delete(id);
+        await loop?.stop({ drainTimeoutMs: next.shutdown.drainTimeoutMs });
+        probe?.detach();
+      }),
+    );
+    const result: ReloadResult = {
+      started: added,
+      stopped: removed,
+      handlersReloaded: registry !== undefined,
+      restartNeeded,
+    };
+    this.logger.info('configuration reloaded', { event: 'config_reloaded', ...result });
+    return result;
+  }
+
+  consumerHealth(): { consumers: ConsumerHealth[] } {
+    return { consumers: [...this.consumers.values()].map(c => c.health()) };
+  }
+
+  get inFlight(): number {
+    let n = 0;
+    for (const c of this.consumers.values()) n += c.inFlight;
+    return n;
+  }
+
+  private createPipeline(): Pipeline {
+    const { config } = this;
+    const handlers = this.handlers;
+    return new Pipeline({
+      redisUrl: config.redis.url,
+      prefix: config.redis.prefix,
+      config: config.pipeline,
+      logger: this.logger,
+      shutdown: this.hardStop.signal,
+      workers: handlers
+        ? {
+            handlers,
+            types: MESSAGE_TYPES,
+            parseInbound: receipt => parsedMessageFor('ChatAppInbound', receipt),
+            onHandlerFinished: e => this.metrics.handlerFinished(e),
+            onJobFinished: e => this.metrics.jobFinished(e),
+          }
+        : undefined,
+      completions: this.runsPollers,
+      maxWaitMs: config.smq.maxLeaseMs,
+    });
+  }
+
+  private async loadRegistry(config: AppConfig, fresh: boolean): Promise<HandlerRegistry> {
+    const registry =
+      this.injectedRegistry ??
+      (await loadHandlers(config.handlers, config.configDir, { logger: this.logger, fresh }));
+    assertHandled(config, registry);
+    await registry.initAll();
+    return registry;
+  }
+
+  private async waitForRedis(pipeline: Pipeline): Promise<void> {
+    const ready = pipeline.waitUntilReady();
+    const timer = setInterval(
+      () => this.logger.warn('waiting for Redis', { event: 'redis_waiting', url: this.config.redis.url }),
+      5000,
+    );
+    try {
+      await ready;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  private startConsumer(consumer: ConsumerConfig): void {
+    const pipeline = this.pipeline;
+    if (!pipeline?.completions) return;
+    const { config } = this;
+    if (consumer.auth === 'cams' && !this.tokens) {
+      this.tokens = new TokenProvider({
+        endpoint: config.smq.tokenEndpoint,
+        accessKeyId: config.credentials.accessKeyId,
+        accessKeySecret: config.credentials.accessKeySecret,
+        refreshMarginMs: config.smq.tokenRefreshMarginMs,
+        logger: this.logger,
+      });
+      this.metrics.observeTokens(this.tokens);
+    }
+    const loop = new SmqConsumer({
+      consumer,
+      smq: config.smq,
+      client: createConsumerClient({
+        consumer,
+        smq: config.smq,
+        credentials: config.credentials,
+        tokens: this.tokens,
+      }),
+      sink: pipeline.sink,
+      completions: pipeline.completions,
+      deadLetters: pipeline.deadLetters,
+      logger: this.logger,
+    });
+    const id = consumerId(consumer);
+    this.consumers.set(id, loop);
+    const detach = this.metrics.observeConsumer(loop, {
+      queue: consumer.queueName,
+      type: consumer.messageType,
+    });
+    this.probes.set(id, {
+      waitSeconds: consumer.waitSeconds,
+      maxInFlight: consumer.maxInFlight,
+      startedAtMs: Date.now(),
+      health: () => loop.health(),
+      detach,
+    });
+    loop.start();
+  }
+
+  /** The push receiver (when http.port is set), with health, metrics and the dashboard on it or on admin.port. */
+  private async startHttp(pipeline: Pipeline): Promise<void> {
+    const { http, admin } = this.config;
+    const adminOptions: AdminMountOptions = {
+      health: this.health,
+      registry: this.metrics.registry,
+      dashboard: { ...admin.dashboard, queues: pipeline.queues.all() },
+    };
+    // A worker takes no pushes: its http.port, if any, serves health and metrics only.
+    const adminListener =
+      admin.port !== 0
+        ? { host: admin.host, port: admin.port }
+        : !this.runsPollers && http.port !== 0
+          ? http
+          : undefined;
+    if (adminListener) {
+      this.admin = await createAdminServer({ ...adminListener, logger: this.logger, ...adminOptions });
+      this.adminUrl = (await this.admin.listen()).url;
+    }
+    if (http.port === 0 || !this.runsPollers) return;
+    this.http = createHttpServer({
+      config: http,
+      sink: pipeline.sink,
+      deadLetters: pipeline.deadLetters,
+      logger: this.logger,
+      onPush: e => this.metrics.pushRequest(e),
+    });
+    if (!this.admin) await mountAdmin(this.http.app, adminOptions);
+    this.httpUrl = (await this.http.listen()).url;
+    this.adminUrl ??= this.httpUrl;
+  }
+
+  private async shutdown(): Promise<void> {
+    const { drainTimeoutMs } = this.config.shutdown;
+    const deadline = setTimeout(
+      () => this.hardStop.abort(new Error('drain deadline passed')),
+      drainTimeoutMs,
+    );
+    deadline.unref();
+    this.logger.info('stopping', { event: 'daemon_stopping', inFlight: this.inFlight, drainTimeoutMs });
+    try {
+      await this.http?.close();
+      const started = Date.now();
+      await Promise.all([...this.consumers.values()].map(c => c.stop({ drainTimeoutMs })));
+      // Workers get what is left of the drain budget (at least a few seconds) to finish running jobs.
+      await this.pipeline?.close(Math.max(3000, drainTimeoutMs - (Date.now() - started)));
+      await this.handlers?.registry.closeAll();
+      // Last, so /readyz reports the drain while it happens.
+      await this.admin?.close();
+      for (const probe of this.probes.values()) probe.detach();
+    } finally {
+      clearTimeout(deadline);
+    }
+    this.logger.info('stopped', { event: 'daemon_stopped' });
+  }
+}
+
+function restartOnlyChanges(a: AppConfig, b: AppConfig): string[] {
+  const keys = ['redis', 'role', 'pipeline', 'http', 'admin', 'credentials', 'log'] as const;
+  return keys.filter(k => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}
+
+/** Receipts of a type nobody handles would be deleted unprocessed: refuse to start instead. */
+function assertHandled(config: AppConfig, registry: HandlerRegistry): void {
+  const needed = new Set<MessageType>(config.consumers.map(c => c.messageType));
+  if (config.http.port !== 0 && config.role === 'all') for (const t of MESSAGE_TYPES) needed.add(t);
+  for (const type of needed) {
+    if (registry.handlersFor(type).length === 0) {
+      throw new ConfigError(
+        `no handler is registered for ${type}; add "log" or a handler module to "handlers"`,
+        `${config.configDir}/default.json`,
+        'handlers',
+      );
+    }
+  }
+}

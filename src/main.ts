@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// The process entry point: the only module that touches `process` (argv, env, signals, exit codes).
+import type { CliIo, Command } from './cli/io.js';
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  start: async () => (await import('./cli/start.js')).startCommand,
+  demo: async () => (await import('./cli/demo.js')).demoCommand,
+  emulator: async () => (await import('./emulator/cli.js')).emulatorCommand,
+  'check-config': async () => (await import('./cli/check-config.js')).checkConfigCommand,
+  dlq: async () => (await import('./cli/dlq.js')).dlqCommand,
+  stats: async () => (await import('./cli/stats.js')).statsCommand,
+};
+
+const USAGE = `Usage: cams-receipts <command> [options]
+
+Commands:
+  start          Run the daemon (SMQ consumer loops, HTTP push receiver, handler workers)
+  demo           Run Redis, the emulator and the daemon together, to watch receipts flow
+  emulator       Run the local SMQ + QueryTokenForMnsQueue emulator
+  check-config   Validate the configuration and print it with secrets redacted
+  dlq            List, show, replay or purge dead-lettered receipts
+  stats          Show per-type job counts, the dead-letter count and SMQ queue attributes
+
+Run "cams-receipts <command> --help" for a command's options.`;
+
+function buildIo(): CliIo {
+  const shutdown = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      process.stderr.write(`received ${sig} again, exiting now\n`);
+      process.exit(130);
+    }
+    shutdown.abort(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    shutdown: shutdown.signal,
+    onReload: listener => process.on('SIGHUP', listener),
+    notifyReady: () => process.send?.('ready'),
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return name ? 0 : 2;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    process.stderr.write(`unknown command "${name}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  const command = await load();
+  return command(args, buildIo());
+}
+
+process.on('unhandledRejection', reason => {
+  process.stderr.write(
+    `unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`,
+  );
+});
+
+main(process.argv.slice(2)).then(
+  code => {
+    process.exitCode = code;
+    // Give stdout a tick to flush, then leave even if a stray handle is still open.
+    setTimeout(() => process.exit(code), 50).unref();
+  },
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

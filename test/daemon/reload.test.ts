@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { loadConfig } from '../../src/config/load.js';
+import { eventually } from '../helpers/redis.js';
+import { recordingHandler } from '../pipeline/harness.js';
+import { startRig } from './harness.js';
+
+function statusReceipts(prefix: string, n: number): Record<string, string | number>[] {
+  return Array.from({ length: n }, (_, i) => ({ MessageId: `${prefix}-${i}`, Status: 'Read', Timestamp: 1 }));
+}
+
+test('a reload under load starts a new loop, drains a removed one, keeps the rest running, and loses nothing', async () => {
+  const h = recordingHandler('h', { delayMs: 5 });
+  const rig = await startRig([h]);
+  const extra = 'Alicom-Queue-1234567890123456-ChatAppStatus-2';
+  rig.emulator.declareQueue('ChatAppStatus', extra);
+  try {
+    const load = setInterval(() => {
+      void rig.emulator.inject({
+        messageType: 'ChatAppStatus',
+        receipts: statusReceipts(`load-${Date.now()}`, 5),
+      });
+    }, 50);
+    await rig.emulator.inject({ queueName: extra, receipts: statusReceipts('early-extra', 10) });
+    await new Promise(r => setTimeout(r, 300));
+    const queues = [
+      { messageType: 'ChatAppInbound', queueName: rig.emulator.queues['ChatAppInbound'] },
+      { messageType: 'ChatAppStatus', queueName: rig.emulator.queues['ChatAppStatus'] },
+      { messageType: 'ChatAppStatus', queueName: extra },
+    ];
+    writeFileSync(join(rig.configDir, 'queues', 'cams.json'), JSON.stringify(queues));
+    const next = loadConfig({ cwd: rig.configDir, env: {}, configDir: rig.configDir });
+    const result = await rig.daemon.reload(next);
+    assert.equal(result.started.length, 1);
+    assert.match(result.started[0] ?? '', /ChatAppStatus-2/);
+    assert.equal(result.stopped.length, 1);
+    assert.match(result.stopped[0] ?? '', /ChatAppAudit/);
+    assert.equal(rig.daemon.consumerHealth().consumers.length, 3);
+    await new Promise(r => setTimeout(r, 300));
+    clearInterval(load);
+    await rig.emulator.inject({
+      messageType: 'ChatAppAudit',
+      receipts: [{ WabaId: 'w', TemplateCode: 't', AuditStatus: 'pass', Type: 'template', Language: 'en' }],
+    });
+    const stats = () => rig.emulator.stats().queues;
+    await eventually(
+      () => {
+        const s = stats();
+        const status = s[rig.emulator.queues['ChatAppStatus'] ?? ''];
+        const second = s[extra];
+        return status?.deleted === status?.sent && second?.deleted === second?.sent;
+      },
+      20_000,
+      'every status message on both queues deleted',
+    );
+    const audit = stats()[rig.emulator.queues['ChatAppAudit'] ?? ''];
+    assert.equal(audit?.visible, 1, 'the removed loop no longer polls: its new message stays in SMQ');
+    const keys = h.calls.map(c => c.key);
+    assert.equal(new Set(keys).size, keys.length, 'nothing handled twice across the reload');
+    const sent = Object.entries(stats())
+      .filter(([name]) => name !== rig.emulator.queues['ChatAppAudit'])
+      .reduce((n, [, q]) => n + q.sent, 0);
+    assert.equal(keys.length, sent, 'every message on the kept and added queues handled');
+  } finally {
+    await rig.close();
+  }
+});
+
+test('a reload with invalid handlers is rejected and the running setup stays in force', async () => {
+  const h = recordingHandler('h');
+  const rig = await startRig([h]);
+  try {
+    writeFileSync(
+      join(rig.configDir, 'queues', 'cams.json'),
+      JSON.stringify([{ messageType: 'Nope', queueName: 'x' }]),
+    );
+    assert.throws(() => loadConfig({ cwd: rig.configDir, env: {}, configDir: rig.configDir }), /messageType/);
+    assert.equal(rig.daemon.consumerHealth().consumers.length, 3, 'still polling the three queues');
+    await rig.emulator.inject({ messageType: 'ChatAppStatus', receipts: statusReceipts('after', 3) });
+    await eventually(() => h.calls.length === 3, 10_000, 'receipts still handled');
+  } finally {
+    await rig.close();
+  }
+});
