@@ -16,5 +16,7 @@ apt_install() {
 }
 
 command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+# Headless Chromium drives the dashboard test.
+[ -x /usr/bin/chromium ] || apt_install chromium
 
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
