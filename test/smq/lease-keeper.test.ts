@@ -56,9 +56,10 @@ test('no extension happens after release', async () => {
 });
 
 test('release during an extension in flight waits for it and returns the handle it produced', async () => {
-  const queue = new FakeQueue(1);
+  // A visibility far longer than the extension's latency, so a slow, shared CI machine cannot expire it.
+  const queue = new FakeQueue(5);
   queue.send('a');
-  const leases = keeper(queue, { leaseLeadMs: 900 });
+  const leases = keeper(queue, { visibilityTimeoutSeconds: 5, leaseLeadMs: 4900 });
   const message = await receiveOne(queue);
   queue.latencyMs = 300;
   const lease = leases.track(message);
