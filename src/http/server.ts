@@ -81,7 +81,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.setNotFoundHandler((_request, reply) => sendNotFound(reply));
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (!(typeof err.statusCode === 'number' && err.statusCode < 500)) {
-      logger.error('HTTP request failed', { event: 'http_error', route: request.routeOptions.url, err });
+      logger.error('HTTP request failed', {
+        event: 'http_error',
+        route: request.routeOptions.url,
+        error: err.message,
+        stack: err.stack,
+      });
     }
     return sendError(reply, err);
   });

@@ -83,6 +83,8 @@ export interface ReceiverOptions {
   readonly storeTimeoutMs?: number;
   readonly closeTimeoutMs?: number;
   readonly onPush?: HttpServerOptions['onPush'];
+  /** Mounts more routes on the server before it listens. */
+  readonly mount?: (app: HttpServer['app']) => void;
   /** Wraps the pipeline's sink, e.g. to hold a batch in flight. */
   readonly wrapSink?: (sink: ReceiptSink) => ReceiptSink;
 }
@@ -101,6 +103,7 @@ export async function startReceiver(opts: ReceiverOptions = {}): Promise<Receive
     storeTimeoutMs: opts.storeTimeoutMs,
     closeTimeoutMs: opts.closeTimeoutMs,
   });
+  opts.mount?.(server.app);
   try {
     await pipeline.waitUntilReady();
     const { url } = await server.listen();

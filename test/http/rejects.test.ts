@@ -9,7 +9,16 @@ import { json, push, send, startReceiver, type Receiver } from './helpers.js';
 const events: PushEvent[] = [];
 let r: Receiver;
 before(async () => {
-  r = await startReceiver({ config: { bodyLimitBytes: 4096 }, onPush: e => events.push(e) });
+  r = await startReceiver({
+    config: { bodyLimitBytes: 4096 },
+    onPush: e => events.push(e),
+    mount: app => {
+      app.post('/echo', async request => ({ parsed: request.body }));
+      app.get('/boom', async () => {
+        throw new Error('kaput');
+      });
+    },
+  });
 });
 after(async () => {
   await r.close();
@@ -132,3 +141,15 @@ function rawRequest(url: string, raw: string): Promise<string> {
     socket.on('close', () => resolve(answer));
   });
 }
+
+test("routes mounted beside the push routes keep Fastify's JSON parsing and get CAMS-shaped errors", async () => {
+  const echo = await push(r.url, '/echo', { a: 1 });
+  assert.equal(echo.status, 200);
+  assert.deepEqual(json(echo), { parsed: { a: 1 } }, 'the raw-text parsers apply to the push routes only');
+  const boom = await send(new URL('/boom', r.url).toString(), { method: 'GET' });
+  assert.equal(boom.status, 500);
+  assert.deepEqual(json(boom), { code: 1, msg: 'internal error' });
+  const logged = r.logs.find(l => l.event === 'http_error');
+  assert.equal(logged?.['error'], 'kaput');
+  assert.equal(logged?.['route'], '/boom');
+});
