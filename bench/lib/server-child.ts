@@ -1,0 +1,40 @@
+// Runs the emulator or the canned-reply server in its own process, so the client under test does
+// not share an event loop with it. Reports its port and, on request, its CPU time over IPC.
+import { startEmulator } from '../../src/emulator/index.js';
+import { startCannedServer } from './canned-server.js';
+
+type Request = { type: 'cpu' } | { type: 'stop' };
+
+const kind = process.argv[2];
+const send = (message: unknown): void => {
+  process.send?.(message);
+};
+
+async function main(): Promise<void> {
+  let stop: () => Promise<void>;
+  if (kind === 'emulator') {
+    const emulator = await startEmulator({
+      port: 0,
+      queues: { BenchStatus: 'Alicom-Queue-1234567890123456-Bench' },
+    });
+    stop = () => emulator.close();
+    send({ type: 'ready', port: emulator.port });
+  } else {
+    const { server, port } = await startCannedServer();
+    stop = () =>
+      new Promise(resolve => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    send({ type: 'ready', port });
+  }
+  process.on('message', (message: Request) => {
+    if (message.type === 'cpu') { send({ type: 'cpu', usage: process.cpuUsage() }); void import('../../src/emulator/server.js').then(m => { console.log(JSON.stringify(Object.fromEntries(Object.entries(m.EmulatorServer.T).map(([k, v]) => [k, Math.round(v)])))); }); }
+    if (message.type === 'stop') {
+      void stop();
+      setTimeout(() => process.exit(0), 200).unref();
+    }
+  });
+}
+
+void main();
