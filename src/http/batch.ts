@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DeadLetterInput, DeadLetterSink, ReceiptEnvelope, ReceiptSink } from '../pipeline/types.js';
 import { parsePushBody } from '../receipts/decode.js';
 import type { MessageType } from '../receipts/types.js';
@@ -75,12 +76,15 @@ function sortItems(type: MessageType, items: readonly unknown[], arrivalMs: numb
       return;
     }
     out.invalid.push({ index, reason: result.reason });
+    const raw = JSON.stringify(item);
     out.parked.push({
       messageType: type,
       source: 'http',
       reason: 'invalid',
       error: result.reason,
-      raw: JSON.stringify(item),
+      raw,
+      // CAMS retries a batch after a 503 even if part of it was stored: the same item keeps one entry.
+      id: `http-${createHash('sha256').update(`${type}\n${raw}`).digest('hex').slice(0, 32)}`,
     });
   });
   return out;

@@ -22,7 +22,7 @@ export class DeadLetterStore implements DeadLetterSink {
   ) {}
 
   async park(input: DeadLetterInput): Promise<string> {
-    const entry: DeadLetterEntry = { ...input, id: randomUUID(), atMs: Date.now() };
+    const entry: DeadLetterEntry = { ...input, id: input.id ?? randomUUID(), atMs: Date.now() };
     try {
       await this.redis
         .multi()

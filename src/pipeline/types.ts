@@ -57,6 +57,11 @@ export interface DeadLetterInput {
   readonly smq?: Readonly<Record<string, string | number>>;
   /** Handlers that had not completed, for failed jobs. */
   readonly handlers?: readonly string[];
+  /**
+   * A stable id for input that may arrive again (a pushed item CAMS retries after a 503): parking it
+   * twice keeps one entry. Random when omitted.
+   */
+  readonly id?: string;
 }
 
 export interface DeadLetterEntry extends DeadLetterInput {

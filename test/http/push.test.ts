@@ -182,6 +182,11 @@ test('a mixed array: good items are processed, bad ones dead-lettered with the r
     { ...events[0], durationMs: 0 },
     { messageType: 'ChatAppStatus', status: 200, receipts: 3, invalid: 3, durationMs: 0 },
   );
+
+  // CAMS retries whole batches: the same bad items park once, not once per retry.
+  const again = await push(r.url, '/appstatus', body);
+  assert.equal(again.status, 200);
+  assert.equal((await r.pipeline.deadLetters.list({ type: 'ChatAppStatus' })).length, 3);
 });
 
 test('a receipt posted to the wrong type path is dead-lettered, not mistaken for that type', async () => {
