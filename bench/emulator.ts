@@ -1,13 +1,13 @@
-// npm run bench:emulator [-- --messages 50000 --rounds 3 --skip-in-process]
+// npm run bench:emulator [-- --messages 30000 --rounds 5 --skip-in-process]
 //
 // How many messages per second the official @alicloud/mns client pushes through
 // BatchReceiveMessage(16) + BatchDeleteMessage against the emulator, with 1 and 4 concurrent loops,
 // next to the same client against a canned-reply server (the floor set by HTTP, the protocol and
 // the client). Both servers carry the same mix of realistic CAMS receipts. The servers run in child
 // processes, as the emulator does in real use, so they do not share the client's event loop; the
-// in-process variant is measured too, for comparison. Canned and emulator runs alternate, round
-// after round, and the best round of each is reported (this machine is shared and noisy; the
-// median is in the JSON). Writes bench/results/emulator-<date>.json.
+// in-process variant is measured too, for comparison. Canned and emulator runs are paired back to
+// back in every round; the table shows the best round of each, the median, and the median ratio of
+// the pairs (this machine is shared and noisy). Writes bench/results/emulator-<date>.json.
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,8 +34,8 @@ const MIX_PER_16 = [6, 5, 5];
 
 const { values: args } = parseArgs({
   options: {
-    messages: { type: 'string', default: '50000' },
-    rounds: { type: 'string', default: '3' },
+    messages: { type: 'string', default: '30000' },
+    rounds: { type: 'string', default: '5' },
     'skip-in-process': { type: 'boolean', default: false },
   },
 });
@@ -200,10 +200,14 @@ interface Row {
   best: Sample;
   medianMessagesPerSecond: number;
   rounds: number[];
+  /** Median over rounds of emulator ÷ canned, each pair measured back to back. */
   ratioToCanned?: number;
 }
 
-/** Canned and emulator alternate within each round, so both see the same background load. */
+/**
+ * Canned and emulator runs are paired back to back within each round (alternating which goes
+ * first), so each pair sees the same background load; the ratio is the median of the pairs.
+ */
 async function measureMode(mode: Mode): Promise<Row[]> {
   const targets = await Promise.all(
     (['canned', 'emulator'] as const).map(kind =>
@@ -217,18 +221,22 @@ async function measureMode(mode: Mode): Promise<Row[]> {
       ['canned', []],
       ['emulator', []],
     ]);
+    const ratios: number[] = [];
     for (let r = 0; r < ROUNDS; r += 1) {
-      for (const target of targets) samples.get(target.kind)?.push(await run(target, loops, MESSAGES));
+      const order = r % 2 === 0 ? targets : [...targets].reverse();
+      const pair = new Map<Kind, Sample>();
+      for (const target of order) pair.set(target.kind, await run(target, loops, MESSAGES));
+      for (const [kind, sample] of pair) samples.get(kind)?.push(sample);
+      ratios.push(
+        (pair.get('emulator') as Sample).messagesPerSecond / (pair.get('canned') as Sample).messagesPerSecond,
+      );
     }
     for (const [server, list] of samples) {
       const best = list.reduce((a, b) => (b.messagesPerSecond > a.messagesPerSecond ? b : a));
       const all = list.map(s => s.messagesPerSecond);
-      rows.push({ server, mode, loops, best, medianMessagesPerSecond: median(all), rounds: all });
-    }
-    const canned = rows.find(r => r.server === 'canned' && r.loops === loops && r.mode === mode);
-    const emulator = rows.find(r => r.server === 'emulator' && r.loops === loops && r.mode === mode);
-    if (canned && emulator) {
-      emulator.ratioToCanned = round(emulator.best.messagesPerSecond / canned.best.messagesPerSecond, 2);
+      const row: Row = { server, mode, loops, best, medianMessagesPerSecond: median(all), rounds: all };
+      if (server === 'emulator') row.ratioToCanned = round(median(ratios), 2);
+      rows.push(row);
     }
   }
   for (const target of targets) await target.stop();
@@ -236,6 +244,7 @@ async function measureMode(mode: Mode): Promise<Row[]> {
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = loadavg();
   console.log(
     `emulator benchmark: ${MESSAGES} messages per run, best of ${ROUNDS} rounds, Node ${process.version}, ` +
       `${cpus().length} CPUs, load average ${loadavg()[0]?.toFixed(2)}`,
@@ -245,7 +254,7 @@ async function main(): Promise<void> {
 
   console.log('');
   console.log(
-    '| server | runs as | loops | msgs/s (best) | median | ratio to canned | client CPU % | server CPU % |',
+    '| server | runs as | loops | msgs/s (best) | median | ratio to canned (median of pairs) | client CPU % | server CPU % |',
   );
   console.log('|---|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
@@ -266,6 +275,7 @@ async function main(): Promise<void> {
     node: process.version,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model,
+    loadAverageAtStart: loadAtStart,
     loadAverageAtEnd: loadavg(),
     messagesPerRun: MESSAGES,
     rounds: ROUNDS,

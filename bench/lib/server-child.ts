@@ -28,8 +28,10 @@ async function main(): Promise<void> {
       });
     send({ type: 'ready', port });
   }
+  // The bench (parent) went away: do not linger as an orphan holding its port and stdout.
+  process.on('disconnect', () => process.exit(0));
   process.on('message', (message: Request) => {
-    if (message.type === 'cpu') { send({ type: 'cpu', usage: process.cpuUsage() }); void import('../../src/emulator/server.js').then(m => { console.log(JSON.stringify(Object.fromEntries(Object.entries(m.EmulatorServer.T).map(([k, v]) => [k, Math.round(v)])))); }); }
+    if (message.type === 'cpu') send({ type: 'cpu', usage: process.cpuUsage() });
     if (message.type === 'stop') {
       void stop();
       setTimeout(() => process.exit(0), 200).unref();

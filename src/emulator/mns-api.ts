@@ -3,7 +3,7 @@ import type { Principal } from './auth.js';
 import { QUEUE_NAME, md5Upper, type Broker } from './broker.js';
 import { MnsFailure, fail } from './mns-errors.js';
 import type { EmulatedQueue, QueueAttributes, StoredMessage } from './queue.js';
-import { messageFields, messagesXml, queueFields, rootElement, sentFields } from './render.js';
+import { messagesReply, queueFields, rootElement, sentFields } from './render.js';
 import { XmlSyntaxError, childText, escapeXml, parseXml, type XmlElement } from './xml.js';
 
 /** One SMQ request after HTTP parsing. Query names are lower-cased: clients disagree on their case. */
@@ -22,9 +22,8 @@ export interface MnsCall {
 
 export interface Reply {
   readonly status: number;
-  readonly body?: string;
-  /** The body is pure ASCII, so it may be encoded as latin1 (a straight copy) instead of UTF-8. */
-  readonly ascii?: boolean;
+  /** XML text, or bytes already encoded (receive and peek replies). */
+  readonly body?: string | Buffer;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -327,10 +326,7 @@ export class MnsApi {
     const render = (messages: StoredMessage[] | null): Reply => {
       if (messages === null) fail('QueueNotExist');
       if (messages.length === 0) fail('MessageNotExist');
-      const body = batch
-        ? messagesXml(messages, false)
-        : rootElement('Message', messageFields(messages[0] as StoredMessage, false));
-      return { status: 200, body, ascii: messages.every(m => m.ascii) };
+      return { status: 200, body: messagesReply(messages, false, !batch) };
     };
     const waitMs = waitSeconds > 0 ? Math.max(0, waitSeconds * 1000 - LONG_POLL_EARLY_MS - call.spentMs) : 0;
     if (waitMs === 0) return render(queue.receive(max));
@@ -350,10 +346,7 @@ export class MnsApi {
     const max = batch ? integerIn(call.query.get('numofmessages') ?? '', 'numOfMessages', 1, MAX_BATCH) : 1;
     const messages = queue.peek(max);
     if (messages.length === 0) fail('MessageNotExist');
-    const body = batch
-      ? messagesXml(messages, true)
-      : rootElement('Message', messageFields(messages[0] as StoredMessage, true));
-    return { status: 200, body };
+    return { status: 200, body: messagesReply(messages, true, !batch) };
   }
 
   private deleteMessage(queue: EmulatedQueue, call: MnsCall): Reply {

@@ -1,5 +1,5 @@
 import type { IdFactory } from './ids.js';
-import { Deque, TimeHeap } from './structures.js';
+import { Deque, TimeHeap, type HeapItem } from './structures.js';
 import { escapeXml } from './xml.js';
 
 /** Queue attributes in the units SMQ uses on the wire (seconds, bytes). */
@@ -28,15 +28,20 @@ export enum MessageState {
   Gone = 3,
 }
 
-export interface StoredMessage {
+export interface StoredMessage extends HeapItem {
   readonly key: number;
   readonly id: string;
-  readonly body: string;
   readonly bodyMd5: string;
-  /** The body as element text, escaped once at send time (the same string when nothing needs escaping). */
-  readonly bodyXml: string;
-  /** Pure ASCII body: replies made only of such messages can be encoded as latin1, a plain copy. */
-  readonly ascii: boolean;
+  /**
+   * The fields that never change, rendered once at send time:
+   * `<MessageBodyMD5>…</MessageBodyMD5><MessageBody>…</MessageBody><EnqueueTime>…</EnqueueTime>`.
+   * Receive and peek replies write this flat string straight into their buffer instead of escaping
+   * the body and building a long string each time. Kept as a string, not a Buffer: one-byte V8
+   * strings cost a byte per character, while small Buffers waste pool space and carry a view object.
+   */
+  readonly fixedXml: string;
+  /** UTF-8 length of fixedXml, so a reply's size is known before it is written. */
+  readonly fixedBytes: number;
   readonly priority: number;
   readonly enqueueTimeMs: number;
   firstDequeueTimeMs: number;
@@ -44,6 +49,8 @@ export interface StoredMessage {
   state: MessageState;
   /** When a delayed or in-flight message becomes visible (its NextVisibleTime). */
   visibleAtMs: number;
+  /** Position in the pending heap; -1 while visible or gone. */
+  heapIndex: number;
   /** The only receipt handle that is currently valid; '' when none is. */
   handle: string;
 }
@@ -70,15 +77,13 @@ interface Waiter {
 export type HandleCheck = StoredMessage | 'malformed' | 'missing';
 
 const PRIORITIES = 16;
-// eslint-disable-next-line no-control-regex
-const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
  * One SMQ queue. Visible messages sit in one FIFO per priority; delayed and in-flight messages sit
- * in a min-heap keyed by the time they become visible. Heap entries are invalidated lazily (a
- * delete or a visibility change leaves the old entry, which is skipped when it surfaces), so
- * receive, delete and change-visibility are O(log n) and nothing scans the whole queue. Retention
- * relies on insertion order of `messages`, which is enqueue order.
+ * in an indexed min-heap keyed by the time they become visible, so receive, delete and
+ * change-visibility are O(log n) and nothing scans the whole queue. A FIFO entry left behind by a
+ * message that expired while visible is skipped when it surfaces. Retention relies on insertion
+ * order of `messages`, which is enqueue order.
  */
 export class EmulatedQueue {
   readonly createTimeS: number;
@@ -120,19 +125,23 @@ export class EmulatedQueue {
     const now = Date.now();
     const delay = delaySeconds ?? this.attributes.delaySeconds;
     const key = this.ids.nextMessageKey();
+    const fixedXml =
+      `<MessageBodyMD5>${bodyMd5}</MessageBodyMD5><MessageBody>${escapeXml(body)}</MessageBody>` +
+      `<EnqueueTime>${now}</EnqueueTime>`;
     const message: StoredMessage = {
       key,
       id: this.ids.messageId(),
-      body,
       bodyMd5,
-      bodyXml: escapeXml(body),
-      ascii: !NON_ASCII.test(body),
+      fixedXml,
+      // Measuring the length also flattens the concatenation, so the stored string is compact.
+      fixedBytes: Buffer.byteLength(fixedXml, 'utf8'),
       priority,
       enqueueTimeMs: now,
       firstDequeueTimeMs: 0,
       dequeueCount: 0,
       state: MessageState.Visible,
       visibleAtMs: now,
+      heapIndex: -1,
       handle: '',
     };
     this.messages.set(key, message);
@@ -141,7 +150,7 @@ export class EmulatedQueue {
       message.state = MessageState.Delayed;
       message.visibleAtMs = now + delay * 1000;
       message.handle = this.ids.receiptHandle(priority, key);
-      this.pending.push(message.visibleAtMs, message);
+      this.pending.push(message);
       this.stats.delayed += 1;
       this.armWake(now);
     } else {
@@ -228,7 +237,7 @@ export class EmulatedQueue {
     if (typeof message === 'string') return message;
     message.visibleAtMs = now + visibilityTimeoutSeconds * 1000;
     message.handle = this.ids.receiptHandle(message.priority, message.key);
-    this.pending.push(message.visibleAtMs, message);
+    this.pending.update(message);
     this.armWake(now);
     return message;
   }
@@ -301,7 +310,7 @@ export class EmulatedQueue {
         if (m.firstDequeueTimeMs === 0) m.firstDequeueTimeMs = now;
         m.visibleAtMs = now + vtMs;
         m.handle = this.ids.receiptHandle(m.priority, m.key);
-        this.pending.push(m.visibleAtMs, m);
+        this.pending.push(m);
         out.push(m);
       }
     }
@@ -315,13 +324,9 @@ export class EmulatedQueue {
     let promoted = 0;
     const pending = this.pending;
     while (pending.peekTime() <= now) {
-      const time = pending.peekTime();
       const m = pending.pop() as StoredMessage;
-      // Stale entry: deleted, re-scheduled by a visibility change, or already visible.
-      if (m.visibleAtMs !== time) continue;
       if (m.state === MessageState.InFlight) this.stats.inFlight -= 1;
-      else if (m.state === MessageState.Delayed) this.stats.delayed -= 1;
-      else continue;
+      else this.stats.delayed -= 1;
       m.state = MessageState.Visible;
       m.handle = '';
       this.ready[m.priority]?.push(m);
@@ -341,6 +346,7 @@ export class EmulatedQueue {
   }
 
   private remove(m: StoredMessage): void {
+    this.pending.remove(m);
     if (m.state === MessageState.InFlight) this.stats.inFlight -= 1;
     else if (m.state === MessageState.Delayed) this.stats.delayed -= 1;
     else if (m.state === MessageState.Visible) this.stats.visible -= 1;

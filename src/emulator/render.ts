@@ -20,25 +20,51 @@ export function errorXml(code: string, message: string, requestId: string, hostI
   );
 }
 
-/** The nine receive fields, or the seven peek fields (no handle, no NextVisibleTime). */
-export function messageFields(m: StoredMessage, peek: boolean): string {
-  const head = peek
+/** What changes per receive: the id and handle before the fixed fields, the dequeue data after them. */
+function headXml(m: StoredMessage, peek: boolean): string {
+  return peek
     ? `<MessageId>${m.id}</MessageId>`
     : `<MessageId>${m.id}</MessageId><ReceiptHandle>${m.handle}</ReceiptHandle>`;
-  const tail = peek ? '' : `<NextVisibleTime>${m.visibleAtMs}</NextVisibleTime>`;
+}
+
+function tailXml(m: StoredMessage, peek: boolean): string {
+  const next = peek ? '' : `<NextVisibleTime>${m.visibleAtMs}</NextVisibleTime>`;
   return (
-    head +
-    `<MessageBodyMD5>${m.bodyMd5}</MessageBodyMD5><MessageBody>${m.bodyXml}</MessageBody>` +
-    `<EnqueueTime>${m.enqueueTimeMs}</EnqueueTime><FirstDequeueTime>${m.firstDequeueTimeMs}</FirstDequeueTime>` +
-    tail +
+    `<FirstDequeueTime>${m.firstDequeueTimeMs}</FirstDequeueTime>${next}` +
     `<DequeueCount>${m.dequeueCount}</DequeueCount><Priority>${m.priority}</Priority>`
   );
 }
 
-export function messagesXml(messages: readonly StoredMessage[], peek: boolean): string {
-  let inner = '';
-  for (const m of messages) inner += `<Message>${messageFields(m, peek)}</Message>`;
-  return rootElement('Messages', inner);
+/**
+ * A receive or peek reply written straight into one Buffer: the nine receive fields (or the seven peek
+ * fields, without handle and NextVisibleTime) per message. `single` gives the one-message `<Message>`
+ * root of ReceiveMessage/PeekMessage; otherwise a `<Messages>` list. Ids, handles and numbers are ASCII,
+ * so they are written as latin1; the body part was escaped once at send time.
+ */
+export function messagesReply(messages: readonly StoredMessage[], peek: boolean, single: boolean): Buffer {
+  const open = single ? `${PROLOG}<Message${NS}>` : `${PROLOG}<Messages${NS}>`;
+  const close = single ? '</Message>' : '</Messages>';
+  const itemOpen = single ? '' : '<Message>';
+  const itemClose = single ? '' : '</Message>';
+  const heads: string[] = [];
+  const tails: string[] = [];
+  let size = open.length + close.length;
+  for (const m of messages) {
+    const head = itemOpen + headXml(m, peek);
+    const tail = tailXml(m, peek) + itemClose;
+    heads.push(head);
+    tails.push(tail);
+    size += head.length + m.fixedBytes + tail.length;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = out.write(open, 0, 'latin1');
+  for (let i = 0; i < messages.length; i += 1) {
+    at += out.write(heads[i] as string, at, 'latin1');
+    at += out.write((messages[i] as StoredMessage).fixedXml, at, 'utf8');
+    at += out.write(tails[i] as string, at, 'latin1');
+  }
+  out.write(close, at, 'latin1');
+  return out;
 }
 
 export function sentFields(m: StoredMessage): string {

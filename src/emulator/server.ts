@@ -212,15 +212,7 @@ export class EmulatorServer {
       'x-mns-version': '2015-06-06',
       ...reply.headers,
     };
-    this.send(
-      res,
-      reply.status,
-      reply.body,
-      XML_TYPE,
-      headers,
-      this.deps.broker.faults.dropFor(action),
-      reply.ascii,
-    );
+    this.send(res, reply.status, reply.body, XML_TYPE, headers, this.deps.broker.faults.dropFor(action));
   }
 
   private async handleRpc(
@@ -268,17 +260,19 @@ export class EmulatorServer {
   private send(
     res: ServerResponse,
     status: number,
-    body: string | undefined,
+    body: string | Buffer | undefined,
     contentType: string,
     headers: Record<string, string> | undefined,
     drop: boolean,
-    ascii = false,
   ): void {
     if (res.destroyed) return;
     const all: Record<string, string | number> = { ...headers };
-    // One encoding pass into a Buffer; handing Node a long string costs a second pass in writev.
     const bytes =
-      body !== undefined && body !== '' ? Buffer.from(body, ascii ? 'latin1' : 'utf8') : undefined;
+      body === undefined || body.length === 0
+        ? undefined
+        : typeof body === 'string'
+          ? Buffer.from(body, 'utf8')
+          : body;
     if (bytes) all['Content-Type'] = contentType;
     all['Content-Length'] = bytes ? bytes.length : 0;
     if (drop) {

@@ -41,68 +41,106 @@ export class Deque<T> {
   }
 }
 
-/** A binary min-heap of (time, item) pairs kept in parallel arrays to avoid an object per entry. */
-export class TimeHeap<T> {
-  private times: number[] = [];
+/** An item a TimeHeap can hold: it carries its own key and remembers where it sits (-1: not in the heap). */
+export interface HeapItem {
+  /** The key, in epoch ms; change it only through TimeHeap.update while the item is in the heap. */
+  visibleAtMs: number;
+  heapIndex: number;
+}
+
+/**
+ * A binary min-heap keyed by `visibleAtMs` that tracks each item's position, so an item can be
+ * removed or re-keyed in O(log n). Nothing stale stays behind after a delete or a visibility change,
+ * which keeps memory proportional to the messages actually delayed or in flight.
+ */
+export class TimeHeap<T extends HeapItem> {
   private items: T[] = [];
 
   get size(): number {
-    return this.times.length;
+    return this.items.length;
   }
 
-  /** The smallest time, or Infinity when empty. */
+  /** The smallest key, or Infinity when empty. */
   peekTime(): number {
-    return this.times.length > 0 ? (this.times[0] as number) : Infinity;
+    const top = this.items[0];
+    return top ? top.visibleAtMs : Infinity;
   }
 
-  push(time: number, item: T): void {
-    const times = this.times;
-    const items = this.items;
-    let i = times.length;
-    times.push(time);
-    items.push(item);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const pt = times[parent] as number;
-      if (pt <= time) break;
-      times[i] = pt;
-      items[i] = items[parent] as T;
-      i = parent;
-    }
-    times[i] = time;
-    items[i] = item;
+  push(item: T): void {
+    item.heapIndex = this.items.length;
+    this.items.push(item);
+    this.siftUp(item.heapIndex);
   }
 
-  /** Removes the smallest entry; the caller reads it with peekTime/peekItem first. */
   pop(): T | undefined {
-    const times = this.times;
-    const items = this.items;
-    const n = times.length;
-    if (n === 0) return undefined;
-    const top = items[0];
-    const lastTime = times.pop() as number;
-    const lastItem = items.pop() as T;
-    const size = n - 1;
-    if (size > 0) {
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        if (left >= size) break;
-        const right = left + 1;
-        const child = right < size && (times[right] as number) < (times[left] as number) ? right : left;
-        if ((times[child] as number) >= lastTime) break;
-        times[i] = times[child] as number;
-        items[i] = items[child] as T;
-        i = child;
-      }
-      times[i] = lastTime;
-      items[i] = lastItem;
-    }
+    const top = this.items[0];
+    if (top) this.remove(top);
     return top;
   }
 
+  remove(item: T): void {
+    const i = item.heapIndex;
+    if (i < 0 || this.items[i] !== item) return;
+    const last = this.items.pop() as T;
+    item.heapIndex = -1;
+    if (last === item) return;
+    this.items[i] = last;
+    last.heapIndex = i;
+    this.siftUp(i);
+    this.siftDown(last.heapIndex);
+  }
+
+  /** Restores heap order after the caller changed `item.visibleAtMs`; inserts it when absent. */
+  update(item: T): void {
+    if (item.heapIndex < 0 || this.items[item.heapIndex] !== item) {
+      this.push(item);
+      return;
+    }
+    this.siftUp(item.heapIndex);
+    this.siftDown(item.heapIndex);
+  }
+
   clear(): void {
-    this.times = [];
+    for (const item of this.items) item.heapIndex = -1;
     this.items = [];
+  }
+
+  private siftUp(start: number): void {
+    const items = this.items;
+    const item = items[start] as T;
+    const key = item.visibleAtMs;
+    let i = start;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = items[parent] as T;
+      if (p.visibleAtMs <= key) break;
+      items[i] = p;
+      p.heapIndex = i;
+      i = parent;
+    }
+    items[i] = item;
+    item.heapIndex = i;
+  }
+
+  private siftDown(start: number): void {
+    const items = this.items;
+    const n = items.length;
+    const item = items[start] as T;
+    const key = item.visibleAtMs;
+    let i = start;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      let child = left;
+      if (right < n && (items[right] as T).visibleAtMs < (items[left] as T).visibleAtMs) child = right;
+      const c = items[child] as T;
+      if (c.visibleAtMs >= key) break;
+      items[i] = c;
+      c.heapIndex = i;
+      i = child;
+    }
+    items[i] = item;
+    item.heapIndex = i;
   }
 }

@@ -72,19 +72,30 @@ test('ExpireTime format is yyyy-MM-dd HH:mm:ss in UTC+8', () => {
   assert.equal(formatShanghaiTime(Date.UTC(2026, 0, 1, 16, 30, 5)), '2026-01-02 00:30:05');
 });
 
-test('TimeHeap pops in time order and Deque keeps FIFO order across compaction', () => {
-  const heap = new TimeHeap<number>();
-  const times = Array.from({ length: 1000 }, () => Math.floor(Math.random() * 1e6));
-  times.forEach((t, i) => heap.push(t, i));
-  const popped: number[] = [];
-  while (heap.size > 0) {
-    popped.push(heap.peekTime());
-    heap.pop();
+test('TimeHeap keeps time order through pushes, removals and re-keys; Deque stays FIFO across compaction', () => {
+  const heap = new TimeHeap<{ visibleAtMs: number; heapIndex: number; id: number }>();
+  const items = Array.from({ length: 1000 }, (_, id) => ({
+    visibleAtMs: Math.floor(Math.random() * 1e6),
+    heapIndex: -1,
+    id,
+  }));
+  for (const item of items) heap.push(item);
+  for (const item of items.slice(0, 300)) heap.remove(item);
+  for (const item of items.slice(300, 500)) {
+    item.visibleAtMs = Math.floor(Math.random() * 1e6);
+    heap.update(item);
   }
+  assert.equal(heap.size, 700);
+  const popped: number[] = [];
+  while (heap.size > 0) popped.push(heap.pop()?.visibleAtMs as number);
   assert.deepEqual(
     popped,
-    [...times].sort((a, b) => a - b),
+    items
+      .slice(300)
+      .map(i => i.visibleAtMs)
+      .sort((a, b) => a - b),
   );
+  assert.ok(items.every(i => i.heapIndex === -1));
   const dq = new Deque<number>();
   for (let i = 0; i < 5000; i += 1) dq.push(i);
   for (let i = 0; i < 3000; i += 1) assert.equal(dq.shift(), i);
