@@ -1,9 +1,7 @@
-import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import { MESSAGE_TYPES, type MessageType } from '../receipts/types.js';
 import type { KeySpace } from './keys.js';
-import { queueNameFor } from './keys.js';
 import { JobLostError, type CompletionSource, type JobOutcome } from './types.js';
 
 interface Waiter {
@@ -16,47 +14,49 @@ export interface CompletionOptions {
   readonly keys: KeySpace;
   /** Non-blocking connection for state checks. */
   readonly redis: Redis;
-  /** Factory for the blocking connections the event readers need. */
+  /** Factory for the blocking connection the stream reader needs. */
   readonly blockingConnection: () => Redis;
   readonly logger: Logger;
-  /** How often waiters are re-checked against Redis, covering events missed during a reconnect. */
+  /** How often waiters are re-checked against Redis, covering entries missed during a reconnect. */
   readonly sweepIntervalMs?: number;
 }
 
+/** Entries read per XREAD; the reader loops at once while there are more. */
+const READ_COUNT = 1000;
+/** How long one XREAD blocks when nothing finishes (close() cuts it short): fewer wake-ups when idle. */
+const READ_BLOCK_MS = 10_000;
+const RETRY_MS = 1000;
+
 /**
- * One reader of BullMQ's event stream per message type, fanning completions out to waiting
- * pollers through a map, instead of a listener per job. A waiter registered after its job already
- * finished is answered by a state check batched per tick.
+ * Tells pollers when jobs finished, from the completion stream the workers append to (one short entry
+ * per finished job: type, job id, outcome; see WorkerPool), so it works whether the worker is in this
+ * process or on another host. One reader fans entries out to waiting pollers through a map, instead of
+ * a listener per job, and it reads only completions, not BullMQ's whole event stream (several events
+ * per job). A waiter registered after its job already finished is answered from the finished markers,
+ * read with one MGET per tick; a periodic sweep re-checks old waiters against BullMQ's own state.
  */
 export class BullMqCompletions implements CompletionSource {
   private readonly waiters = new Map<string, Waiter[]>();
-  private readonly events: QueueEvents[] = [];
-  private readonly pendingChecks = new Map<string, MessageType>();
+  private readonly reader: Redis;
+  private readonly reading: Promise<void>;
+  private readonly ready: Promise<void>;
+  private markReady: () => void = () => undefined;
+  private readonly pendingChecks = new Map<string, { type: MessageType; jobId: string }>();
   private checkScheduled = false;
+  private closed = false;
   private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(private readonly opts: CompletionOptions) {
-    const startId = `${Date.now()}-0`;
-    for (const type of MESSAGE_TYPES) {
-      const events = new QueueEvents(queueNameFor(type), {
-        connection: opts.blockingConnection(),
-        prefix: opts.keys.prefix,
-        lastEventId: startId,
-      });
-      events.on('completed', ({ jobId }) => this.settle(type, jobId, 'completed'));
-      events.on('failed', ({ jobId }) => this.settle(type, jobId, 'dead_lettered'));
-      events.on('error', err =>
-        opts.logger.debug('event reader error', { event: 'events_error', error: String(err) }),
-      );
-      this.events.push(events);
-    }
+    this.reader = opts.blockingConnection();
+    this.ready = new Promise<void>(resolve => (this.markReady = resolve));
+    this.reading = this.read();
     const interval = opts.sweepIntervalMs ?? 5000;
     this.sweepTimer = setInterval(() => this.sweep(interval), interval);
     this.sweepTimer.unref();
   }
 
   async waitUntilReady(): Promise<void> {
-    await Promise.all(this.events.map(e => e.waitUntilReady()));
+    await this.ready;
   }
 
   wait(messageType: MessageType, jobId: string, signal?: AbortSignal): Promise<JobOutcome> {
@@ -95,7 +95,62 @@ export class BullMqCompletions implements CompletionSource {
 
   async close(): Promise<void> {
     clearInterval(this.sweepTimer);
-    await Promise.allSettled(this.events.map(e => e.close()));
+    this.closed = true;
+    this.markReady();
+    this.reader.disconnect();
+    await this.reading;
+  }
+
+  /** The reader loop: never throws; on a Redis error it waits and reads on from where it was. */
+  private async read(): Promise<void> {
+    const stream = this.opts.keys.finishedStream;
+    let lastId: string | undefined;
+    while (!this.closed) {
+      try {
+        // Start after the newest entry: older ones concern waiters that do not exist yet, and the finished
+        // markers answer those. Ready once the position is pinned, so no later entry can be missed.
+        if (lastId === undefined) {
+          const [top] = await this.reader.xrevrange(stream, '+', '-', 'COUNT', 1);
+          lastId = top?.[0] ?? '0-0';
+          this.markReady();
+        }
+        const reply = (await this.reader.xread(
+          'COUNT',
+          READ_COUNT,
+          'BLOCK',
+          READ_BLOCK_MS,
+          'STREAMS',
+          stream,
+          lastId,
+        )) as [string, [string, string[]][]][] | null;
+        for (const [, entries] of reply ?? []) {
+          for (const [id, fields] of entries) {
+            lastId = id;
+            this.onEntry(fields);
+          }
+        }
+      } catch (err) {
+        if (this.closed) return;
+        this.opts.logger.debug('completion reader error', { event: 'events_error', error: String(err) });
+        await new Promise(resolve => setTimeout(resolve, RETRY_MS));
+      }
+    }
+  }
+
+  /** Fields as the workers write them: t <type> j <jobId> o <outcome>. */
+  private onEntry(fields: readonly string[]): void {
+    let type: string | undefined;
+    let jobId: string | undefined;
+    let outcome: string | undefined;
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const value = fields[i + 1];
+      if (fields[i] === 't') type = value;
+      else if (fields[i] === 'j') jobId = value;
+      else if (fields[i] === 'o') outcome = value;
+    }
+    if (type === undefined || jobId === undefined) return;
+    if (outcome !== 'completed' && outcome !== 'dead_lettered') return;
+    this.settle(type as MessageType, jobId, outcome);
   }
 
   private settle(type: MessageType, jobId: string, outcome: JobOutcome | 'lost'): void {
@@ -118,14 +173,33 @@ export class BullMqCompletions implements CompletionSource {
   }
 
   private scheduleCheck(type: MessageType, jobId: string): void {
-    this.pendingChecks.set(waiterKey(type, jobId), type);
+    this.pendingChecks.set(waiterKey(type, jobId), { type, jobId });
     if (this.checkScheduled) return;
     this.checkScheduled = true;
     setImmediate(() => {
       this.checkScheduled = false;
-      const batch = [...this.pendingChecks];
+      const batch = [...this.pendingChecks.values()];
       this.pendingChecks.clear();
-      void this.check(batch.map(([key, t]) => ({ type: t, jobId: key.slice(t.length + 1) })));
+      void this.checkMarkers(batch);
+    });
+  }
+
+  /**
+   * The job may have finished before its waiter registered (a duplicate of a receipt already processed):
+   * its finished marker says so. One MGET for every waiter registered in this tick. A job that is not
+   * finished yet will append its entry later, when the waiter is already there to see it.
+   */
+  private async checkMarkers(jobs: readonly { type: MessageType; jobId: string }[]): Promise<void> {
+    if (jobs.length === 0) return;
+    let values: (string | null)[];
+    try {
+      values = await this.opts.redis.mget(jobs.map(j => this.opts.keys.finished(j.type, j.jobId)));
+    } catch {
+      return; // Redis away: the sweep tries again.
+    }
+    jobs.forEach(({ type, jobId }, i) => {
+      const fin = values[i];
+      if (fin === 'completed' || fin === 'dead_lettered') this.settle(type, jobId, fin);
     });
   }
 
@@ -140,7 +214,7 @@ export class BullMqCompletions implements CompletionSource {
     if (stale.length > 0) void this.check(stale);
   }
 
-  /** One pipelined round trip: completed set, failed set, job hash, finished marker. */
+  /** For old waiters, one pipelined round trip: completed set, failed set, job hash, finished marker. */
   private async check(jobs: readonly { type: MessageType; jobId: string }[]): Promise<void> {
     if (jobs.length === 0) return;
     const { keys } = this.opts;

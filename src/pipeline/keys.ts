@@ -24,6 +24,11 @@ export class KeySpace {
     return `${this.prefix}:fin:${type}:${jobId}`;
   }
 
+  /** The stream workers append one entry to per finished job (type, job id, outcome), read by pollers. */
+  get finishedStream(): string {
+    return `${this.prefix}:finished`;
+  }
+
   /** BullMQ's own keys for a queue, for state checks done in one pipelined round trip. */
   bull(type: MessageType, suffix: string): string {
     return `${this.prefix}:${queueNameFor(type)}:${suffix}`;

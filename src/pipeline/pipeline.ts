@@ -56,7 +56,11 @@ export class Pipeline {
     this.queues = new ReceiptQueues(this.redis, opts.prefix, opts.config);
     this.sink = new BullMqReceiptSink(this.queues, { storeTimeoutMs: opts.storeTimeoutMs ?? 2000 });
     this.deadLetters = new DeadLetterStore(this.redis, this.keys);
-    this.idempotency = new IdempotencyStore(this.redis, this.keys, opts.config.idempotencyTtlSeconds);
+    this.idempotency = new IdempotencyStore(this.redis, this.keys, opts.config.idempotencyTtlSeconds, {
+      // Finished markers outlive the longest a poller may wait on a job.
+      ttlSeconds: Math.ceil(opts.maxWaitMs / 1000) + 600,
+      streamMaxLen: opts.config.eventsMaxLen,
+    });
     const blocking = () => {
       const conn = this.track(blockingConnection(opts.redisUrl));
       conn.on('error', () => undefined);
@@ -114,12 +118,10 @@ export class Pipeline {
       types: w.types,
       processor,
       keys: this.keys,
-      redis: this.redis,
       blockingConnection: blocking,
       config: this.opts.config,
       logger: this.opts.logger,
       shutdown: this.opts.shutdown,
-      finishedTtlSeconds: Math.ceil(this.opts.maxWaitMs / 1000) + 600,
     });
   }
 

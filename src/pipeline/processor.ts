@@ -2,9 +2,9 @@ import type { Logger } from 'winston';
 import { PermanentError } from '../errors.js';
 import type { Handler, HandlerContext } from '../handlers/types.js';
 import type { AnyReceipt, MessageType, ReceiptSource } from '../receipts/types.js';
-import type { IdempotencyStore } from './idempotency.js';
+import type { Finished, IdempotencyStore, Ran } from './idempotency.js';
 import type { ReceiptJobData, ReceiptJobResult } from './job.js';
-import type { DeadLetterSink } from './types.js';
+import type { DeadLetterSink, JobOutcome } from './types.js';
 
 /** The part of the handler registry the processor needs. */
 export interface HandlerLookup {
@@ -77,9 +77,16 @@ export class DeadLetteredError extends Error {
 }
 
 type Outcome =
-  | { readonly handler: string; readonly state: 'ran' | 'skipped' }
+  | { readonly handler: string; readonly state: 'skipped' }
+  | { readonly handler: string; readonly state: 'ran'; readonly ran: Ran }
   | { readonly handler: string; readonly state: 'busy'; readonly retryInMs: number }
-  | { readonly handler: string; readonly state: 'failed'; readonly error: unknown };
+  | {
+      readonly handler: string;
+      readonly state: 'failed';
+      readonly error: unknown;
+      readonly key: string;
+      readonly token: string;
+    };
 
 /**
  * Runs every handler registered for a receipt's type, each at most once per dedupe key. Handlers
@@ -93,16 +100,24 @@ export class ReceiptProcessor {
     const handlers = this.opts.handlers.handlersFor(data.messageType);
     const outcomes = await Promise.all(handlers.map(h => this.runOnce(h, data, attempt)));
     const failed = outcomes.filter((o): o is Extract<Outcome, { state: 'failed' }> => o.state === 'failed');
-    const ran = outcomes.filter(o => o.state === 'ran').map(o => o.handler);
+    const ranRecords = outcomes.flatMap(o => (o.state === 'ran' ? [o.ran] : []));
+    const ran = ranRecords.map(r => r.handler);
     const busy = outcomes.filter((o): o is Extract<Outcome, { state: 'busy' }> => o.state === 'busy');
     if (failed.length === 0 && busy.length > 0) {
+      await this.opts.idempotency.commit(ranRecords);
       this.jobFinished(data, attempt, 'retry', ran.length);
       throw new HandlerBusyError(Math.max(...busy.map(b => b.retryInMs)));
     }
     if (failed.length === 0) {
+      // The handlers' records and the job's finished record in one round trip.
+      await this.opts.idempotency.commit(ranRecords, this.finishedRecord(data, attempt, 'completed'));
       this.jobFinished(data, attempt, 'completed', ran.length);
       return { ran, skipped: outcomes.filter(o => o.state === 'skipped').map(o => o.handler) };
     }
+    await this.opts.idempotency.commit(ranRecords);
+    await Promise.all(
+      failed.map(f => this.opts.idempotency.release(f.handler, f.key, f.token).catch(() => undefined)),
+    );
     const permanent = failed.some(f => f.error instanceof PermanentError);
     const summary = failed.map(f => `${f.handler}: ${errorMessage(f.error)}`).join('; ');
     if (!permanent && !attempt.isLast) {
@@ -119,6 +134,8 @@ export class ReceiptProcessor {
       jobId: attempt.jobId,
       handlers: failed.map(f => f.handler),
     });
+    const finished = this.finishedRecord(data, attempt, 'dead_lettered');
+    if (finished) await this.opts.idempotency.commit([], finished);
     this.opts.logger.warn('receipt dead-lettered', {
       event: 'receipt_dead_lettered',
       messageType: data.messageType,
@@ -130,6 +147,11 @@ export class ReceiptProcessor {
     });
     this.jobFinished(data, attempt, 'dead_lettered', ran.length, permanent ? 'permanent' : 'failed');
     throw new DeadLetteredError(entryId, summary);
+  }
+
+  /** What tells pollers the job finished; none for a run outside a BullMQ job. */
+  private finishedRecord(data: ReceiptJobData, attempt: Attempt, outcome: JobOutcome): Finished | undefined {
+    return attempt.jobId ? { type: data.messageType, jobId: attempt.jobId, outcome } : undefined;
   }
 
   private jobFinished(
@@ -155,6 +177,7 @@ export class ReceiptProcessor {
     }
   }
 
+  /** Claims and runs one handler; its completion is recorded by `process`, with the rest of the attempt. */
   private async runOnce(handler: Handler, data: ReceiptJobData, attempt: Attempt): Promise<Outcome> {
     const key = this.opts.handlers.dedupeKeyFor(handler, data.messageType, data.receipt);
     const claim = await this.opts.idempotency.claim(handler.name, key, this.opts.handlerTimeoutMs + 5000);
@@ -163,13 +186,15 @@ export class ReceiptProcessor {
     const started = Date.now();
     try {
       await this.invoke(handler, data, key, attempt);
-      await this.opts.idempotency.complete(handler.name, key, claim.token);
       this.finished(handler, data, started, true);
-      return { handler: handler.name, state: 'ran' };
+      return {
+        handler: handler.name,
+        state: 'ran',
+        ran: { handler: handler.name, dedupeKey: key, token: claim.token },
+      };
     } catch (error) {
       this.finished(handler, data, started, false);
-      await this.opts.idempotency.release(handler.name, key, claim.token).catch(() => undefined);
-      return { handler: handler.name, state: 'failed', error };
+      return { handler: handler.name, state: 'failed', error, key, token: claim.token };
     }
   }
 
@@ -179,32 +204,53 @@ export class ReceiptProcessor {
     dedupeKey: string,
     attempt: Attempt,
   ): Promise<void> {
-    const timeout = AbortSignal.timeout(this.opts.handlerTimeoutMs);
-    const signal = AbortSignal.any([timeout, attempt.signal]);
+    // One controller and one timer per call, both released the moment the handler settles:
+    // AbortSignal.timeout would keep every call's timer (and what it holds) alive for handlerTimeoutMs.
+    const controller = new AbortController();
+    const { logger, parseInbound, handlerTimeoutMs } = this.opts;
+    let childLogger: Logger | undefined;
+    let parsed: { value: unknown } | undefined;
     const ctx: HandlerContext = {
       messageType: data.messageType,
       source: data.source,
       queueName: data.queueName,
       dedupeKey,
       attempt: attempt.number,
-      parsedMessage: data.messageType === 'ChatAppInbound' ? this.opts.parseInbound(data.receipt) : undefined,
-      logger: this.opts.logger.child({ handler: handler.name, messageType: data.messageType, dedupeKey }),
-      signal,
+      // Built on first use: most handlers never log or look at the parsed message.
+      get parsedMessage() {
+        parsed ??= { value: data.messageType === 'ChatAppInbound' ? parseInbound(data.receipt) : undefined };
+        return parsed.value;
+      },
+      get logger() {
+        return (childLogger ??= logger.child({
+          handler: handler.name,
+          messageType: data.messageType,
+          dedupeKey,
+        }));
+      },
+      signal: controller.signal,
     };
-    // A handler that ignores its signal still loses the race, so a hung handler cannot pin a worker slot.
-    await Promise.race([
-      Promise.resolve().then(() => handler.handle(data.receipt as never, ctx as never)),
-      new Promise<never>((_, reject) => {
-        const onAbort = () =>
-          reject(
-            timeout.aborted
-              ? new Error(`timed out after ${this.opts.handlerTimeoutMs} ms`)
-              : new Error('aborted'),
-          );
-        if (signal.aborted) onAbort();
-        else signal.addEventListener('abort', onAbort, { once: true });
-      }),
-    ]);
+    let timer: NodeJS.Timeout | undefined;
+    let onStop: (() => void) | undefined;
+    try {
+      // A handler that ignores its signal still loses the race, so a hung handler cannot pin a worker slot.
+      await new Promise<void>((resolve, reject) => {
+        const fail = (error: Error): void => {
+          controller.abort(error);
+          reject(error);
+        };
+        if (attempt.signal.aborted) return fail(new Error('aborted'));
+        onStop = () => fail(new Error('aborted'));
+        attempt.signal.addEventListener('abort', onStop, { once: true });
+        timer = setTimeout(() => fail(new Error(`timed out after ${handlerTimeoutMs} ms`)), handlerTimeoutMs);
+        Promise.resolve()
+          .then(() => handler.handle(data.receipt as never, ctx as never))
+          .then(resolve, reject);
+      });
+    } finally {
+      clearTimeout(timer);
+      if (onStop) attempt.signal.removeEventListener('abort', onStop);
+    }
   }
 
   private finished(handler: Handler, data: ReceiptJobData, started: number, ok: boolean): void {

@@ -7,21 +7,16 @@ import type { ReceiptJobData, ReceiptJobResult } from './job.js';
 import type { KeySpace } from './keys.js';
 import { queueNameFor } from './keys.js';
 import { DeadLetteredError, HandlerBusyError, type ReceiptProcessor } from './processor.js';
-import type { JobOutcome } from './types.js';
 
 export interface WorkerPoolOptions {
   readonly types: readonly MessageType[];
   readonly processor: ReceiptProcessor;
   readonly keys: KeySpace;
-  /** Non-blocking connection for the finished markers. */
-  readonly redis: Redis;
   readonly blockingConnection: () => Redis;
   readonly config: PipelineConfig;
   readonly logger: Logger;
   /** Aborted at shutdown; handlers see it through ctx.signal. */
   readonly shutdown: AbortSignal;
-  /** Keep finished markers at least as long as a poller may wait on a job. */
-  readonly finishedTtlSeconds: number;
 }
 
 /** BullMQ workers, one per message type, running the receipt processor. */
@@ -70,19 +65,15 @@ export class WorkerPool {
     const attempts = job.opts.attempts ?? 1;
     const number = job.attemptsMade + 1;
     try {
-      const result = await this.opts.processor.process(job.data, {
+      // The processor writes the job's finished record (which tells pollers) with its handler records.
+      return await this.opts.processor.process(job.data, {
         number,
         isLast: number >= attempts,
         signal: this.opts.shutdown,
         jobId: job.id,
       });
-      await this.markFinished(job, 'completed');
-      return result;
     } catch (err) {
-      if (err instanceof DeadLetteredError) {
-        await this.markFinished(job, 'dead_lettered');
-        throw new UnrecoverableError(err.message);
-      }
+      if (err instanceof DeadLetteredError) throw new UnrecoverableError(err.message);
       if (err instanceof HandlerBusyError) {
         // Not a failure: wait for the other lease (perhaps a crashed worker's) to lapse.
         await job.moveToDelayed(Date.now() + err.retryInMs, token);
@@ -90,15 +81,5 @@ export class WorkerPool {
       }
       throw err;
     }
-  }
-
-  private async markFinished(job: Job<ReceiptJobData, ReceiptJobResult>, outcome: JobOutcome): Promise<void> {
-    if (!job.id) return;
-    await this.opts.redis.set(
-      this.opts.keys.finished(job.data.messageType, job.id),
-      outcome,
-      'EX',
-      this.opts.finishedTtlSeconds,
-    );
   }
 }

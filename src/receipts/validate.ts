@@ -43,13 +43,20 @@ export function validateReceipt<T extends MessageType>(type: T, item: unknown): 
 }
 
 function normalise(type: MessageType, item: Fields): Fields | string {
-  // fromEntries defines properties, so a JSON "__proto__" key stays a plain field.
-  const out: Fields = Object.fromEntries(
-    Object.entries(item).map(([rawKey, value]) => {
-      const key = rawKey.trim();
-      return [key !== rawKey && Object.hasOwn(item, key) ? rawKey : key, value];
-    }),
-  );
+  const out: Fields = {};
+  for (const rawKey of Object.keys(item)) {
+    const trimmed = rawKey.trim();
+    const key = trimmed !== rawKey && Object.hasOwn(item, trimmed) ? rawKey : trimmed;
+    // Defined, not assigned, so a JSON "__proto__" key stays a plain field.
+    if (key === '__proto__')
+      Object.defineProperty(out, key, {
+        value: item[rawKey],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else out[key] = item[rawKey];
+  }
   for (const field of TEXT_FIELDS[type]) {
     const value = out[field];
     if (value === null) delete out[field];

@@ -61,6 +61,12 @@ const EMPTY_POLL_PAUSE_MS = 1_000;
 const STOP_POLL_GRACE_MS = 1_000;
 /** After the drain deadline, how long chains get to let go of their messages. */
 const HARD_STOP_GRACE_MS = 2_000;
+/**
+ * Receives one loop keeps in flight when the queue has a backlog and the loop is short of work (see
+ * #shortOfWork), so it does not sit idle for each round trip. Otherwise one poll at a time (one long
+ * poll when the queue is empty, as SMQ recommends).
+ */
+const BACKLOG_POLLS = 3;
 
 /**
  * One long-polling loop for one (queueName, messageType) pair. It receives only as many messages as it
@@ -86,8 +92,6 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
   readonly #pollAbort = new AbortController();
   /** Ends backoff sleeps at once when stopping. */
   readonly #sleepAbort = new AbortController();
-  /** One per message waiting on its jobs; all aborted once the drain deadline passes. */
-  readonly #waits = new Set<AbortController>();
   #hardStopped = false;
   #loop?: Promise<void>;
   #stopping?: Promise<void>;
@@ -102,7 +106,10 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
   #queueMissing = false;
   /** Messages the last poll returned: a non-zero count means a backlog, where polls answer at once. */
   #lastPollCount = 0;
-  #receiving = false;
+  /** Receives in progress. */
+  #receiving = 0;
+  /** Credits held by receives in progress (asked for, not yet returned): part of maxInFlight. */
+  #reserved = 0;
 
   constructor(options: SmqConsumerOptions) {
     const { consumer, smq } = options;
@@ -179,36 +186,56 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
   }
 
   async #run(): Promise<void> {
+    const polls = new Set<Promise<void>>();
     while (!this.#stopping) {
-      try {
-        await this.#pollOnce();
-      } catch (err) {
-        if (this.#stopping) break;
-        await this.#onPollError(err);
+      const limit = this.#shortOfWork() ? BACKLOG_POLLS : 1;
+      if (polls.size >= limit) {
+        await Promise.race(polls);
+        continue;
       }
+      const pauseMs = this.#pauseUntilMs - Date.now();
+      if (pauseMs > 0) {
+        if (polls.size > 0) await Promise.race(polls);
+        else await sleep(pauseMs, this.#sleepAbort.signal);
+        continue;
+      }
+      await this.#waitForRoom();
+      if (this.#stopping) break;
+      const max = Math.min(this.#batchSize, this.#room());
+      this.#reserved += max;
+      const poll = this.#pollOnce(max).finally(() => {
+        this.#reserved -= max;
+        polls.delete(poll);
+        this.#wakeRoomWaiter();
+      });
+      polls.add(poll);
+      // Without a backlog, one poll at a time: the next is decided by what this one returns.
+      if (limit === 1) await poll;
     }
+    await Promise.all(polls);
   }
 
-  async #pollOnce(): Promise<void> {
-    const pauseMs = this.#pauseUntilMs - Date.now();
-    if (pauseMs > 0) await sleep(pauseMs, this.#sleepAbort.signal);
-    await this.#waitForRoom();
-    if (this.#stopping) return;
-    const max = Math.min(this.#batchSize, this.#maxInFlight - this.#inFlight);
-    let messages: SmqMessage[];
-    this.#receiving = true;
+  /** One receive; never throws (failures are classified and backed off here). */
+  async #pollOnce(max: number): Promise<void> {
     try {
-      messages = await this.#client.receive(max, this.#waitSeconds, this.#pollAbort.signal);
-    } finally {
-      this.#receiving = false;
-    }
-    // A reply that raced the stop is processed like any other, so nothing received is left unleased.
-    if (messages.length > 0) this.#accept(messages);
-    this.#lastPollCount = messages.length;
-    if (this.#stopping) return;
-    this.#pollSucceeded(messages.length);
-    if (messages.length === 0 && this.#waitSeconds === 0) {
-      await sleep(EMPTY_POLL_PAUSE_MS, this.#sleepAbort.signal);
+      let messages: SmqMessage[];
+      this.#receiving += 1;
+      try {
+        messages = await this.#client.receive(max, this.#waitSeconds, this.#pollAbort.signal);
+      } finally {
+        this.#receiving -= 1;
+      }
+      // A reply that raced the stop is processed like any other, so nothing received is left unleased.
+      if (messages.length > 0) this.#accept(messages);
+      this.#lastPollCount = messages.length;
+      if (this.#stopping) return;
+      this.#pollSucceeded(messages.length);
+      if (messages.length === 0 && this.#waitSeconds === 0) {
+        await sleep(EMPTY_POLL_PAUSE_MS, this.#sleepAbort.signal);
+      }
+    } catch (err) {
+      if (this.#stopping) return;
+      await this.#onPollError(err);
     }
   }
 
@@ -268,11 +295,34 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
     }
   }
 
+  /**
+   * The queue has a backlog (the last poll came back full) but fewer than half the credits are in use:
+   * receives, not processing, are what holds the loop back (a distant endpoint), so more go out at once.
+   */
+  #shortOfWork(): boolean {
+    return (
+      this.#lastPollCount >= this.#batchSize &&
+      this.#consecutiveFailures === 0 &&
+      (this.#inFlight + this.#reserved) * 2 < this.#maxInFlight
+    );
+  }
+
+  /** Credits free for the next receive. */
+  #room(): number {
+    return this.#maxInFlight - this.#inFlight - this.#reserved;
+  }
+
   #waitForRoom(): Promise<void> | undefined {
-    if (this.#inFlight < this.#maxInFlight || this.#stopping) return undefined;
+    if (this.#room() > 0 || this.#stopping) return undefined;
     return new Promise(resolve => {
       this.#roomWaiter = resolve;
     });
+  }
+
+  #wakeRoomWaiter(): void {
+    const room = this.#roomWaiter;
+    this.#roomWaiter = undefined;
+    room?.();
   }
 
   #accept(messages: SmqMessage[]): void {
@@ -286,9 +336,7 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
   /** Frees one message's credit; exactly once per received message. */
   #finish(): void {
     this.#inFlight -= 1;
-    const room = this.#roomWaiter;
-    this.#roomWaiter = undefined;
-    room?.();
+    this.#wakeRoomWaiter();
     if (this.#inFlight === 0) this.#idleWaiter?.();
   }
 
@@ -392,36 +440,29 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
     results: readonly SubmitResult[],
     finish: (d: Delivery) => void,
   ): Promise<void> {
-    // Ends the waits when the lease is lost, or (through #waits) when the drain deadline passes.
-    const local = new AbortController();
-    const onLeaseLost = (): void => local.abort();
-    d.lease.signal.addEventListener('abort', onLeaseLost, { once: true });
-    if (d.lease.signal.aborted || this.#hardStopped) local.abort();
-    this.#waits.add(local);
+    // The lease's signal ends the waits when the lease is lost, or when the drain deadline passes
+    // (#shutdown interrupts every lease): one signal per message, shared by all its waits.
+    const { signal } = d.lease;
     const { messageType } = this.#config;
     try {
       await Promise.all(
-        results.filter(r => !r.finished).map(r => this.#completions.wait(messageType, r.jobId, local.signal)),
+        results.filter(r => !r.finished).map(r => this.#completions.wait(messageType, r.jobId, signal)),
       );
     } catch (err) {
-      local.abort();
       await this.#giveUp(d, err);
       finish(d);
       return;
-    } finally {
-      this.#waits.delete(local);
-      d.lease.signal.removeEventListener('abort', onLeaseLost);
     }
     await this.#complete(d, finish);
   }
 
   /** The wait ended without an outcome: the lease was lost, we are stopping, or the job vanished. */
   async #giveUp(d: Delivery, err: unknown): Promise<void> {
-    if (d.lease.signal.aborted) return; // the keeper already logged it; the message redelivers
     if (this.#hardStopped) {
       await this.#leases.release(d.lease);
       return;
     }
+    if (d.lease.signal.aborted) return; // the keeper already logged it; the message redelivers
     this.logger.warn('job did not finish; the message will redeliver', {
       event: 'job_lost',
       messageId: d.message.messageId,
@@ -441,7 +482,7 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
 
   async #shutdown(drainTimeoutMs: number): Promise<void> {
     this.#sleepAbort.abort();
-    this.#roomWaiter?.();
+    this.#wakeRoomWaiter();
     await this.#endPoll();
     const inFlightAtStop = this.#inFlight;
     if (!(await this.#drained(drainTimeoutMs))) {
@@ -451,7 +492,7 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
         drainTimeoutMs,
       });
       this.#hardStopped = true;
-      for (const wait of this.#waits) wait.abort();
+      this.#leases.interruptAll();
       await this.#drained(HARD_STOP_GRACE_MS);
     }
     await this.#deleter.flush();
@@ -470,7 +511,7 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
    * to finish; an idle long poll is cut at once.
    */
   async #endPoll(): Promise<void> {
-    if (this.#receiving && this.#lastPollCount > 0) {
+    if (this.#receiving > 0 && this.#lastPollCount > 0) {
       const grace = new AbortController();
       await Promise.race([this.#loop, sleep(STOP_POLL_GRACE_MS, grace.signal)]);
       grace.abort();

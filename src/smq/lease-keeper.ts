@@ -7,7 +7,10 @@ import type { SmqMessage, SmqQueueClient } from './types.js';
 export interface Lease {
   readonly messageId: string;
   readonly receivedAtMs: number;
-  /** Aborts when the lease is lost (its handle died): whoever waits on the message can stop. */
+  /**
+   * Aborts when the lease is lost (its handle died), or when the keeper interrupts every lease at a hard
+   * stop: whoever waits on the message can stop.
+   */
   readonly signal: AbortSignal;
 }
 
@@ -133,6 +136,14 @@ export class LeaseKeeper extends SafeEmitter<LeaseKeeperEvents> {
         error: toSmqError(err, 'changeVisibility').message,
       });
     }
+  }
+
+  /**
+   * Aborts the signal of every lease held, so whoever waits on those messages stops (the drain deadline
+   * passed). The leases are not lost: they are still released, and extended until then.
+   */
+  interruptAll(): void {
+    for (const lease of this.#leases) lease.controller.abort(new Error('stopping'));
   }
 
   /** Forgets every lease (shutdown); unfinished messages redeliver when their visibility ends. */

@@ -10,7 +10,7 @@ import { Metrics, type ConsumerEvents, type TokenEvents } from '../../src/observ
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { parsedMessageFor } from '../../src/receipts/inbound.js';
 import { MESSAGE_TYPES } from '../../src/receipts/types.js';
-import { redisUrl, uniquePrefix } from '../helpers/redis.js';
+import { eventually, redisUrl, uniquePrefix } from '../helpers/redis.js';
 import { TEST_PIPELINE, lookup, recordingHandler, statusEnvelope } from '../pipeline/harness.js';
 import { sample } from './helpers.js';
 
@@ -263,7 +263,12 @@ describe('metrics after a known workload through a real pipeline', () => {
     await Promise.all(results.map(r => pipeline.completions?.wait('ChatAppStatus', r.jobId)));
 
     const type = { type: 'ChatAppStatus' };
-    assert.equal(await value(metrics, 'cams_receipts_processed_total', { ...type, queue: 'q' }), 4);
+    // The completion signal is written with the last handler's record, a moment before the worker's hook runs.
+    await eventually(
+      async () => (await value(metrics, 'cams_receipts_processed_total', { ...type, queue: 'q' })) === 4,
+      5000,
+      'four receipts counted as processed',
+    );
     assert.equal(
       await value(metrics, 'cams_receipts_end_to_end_latency_seconds', { ...type, source: 'smq' }),
       4,

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { IdempotencyStore } from '../../src/pipeline/idempotency.js';
+import { KeySpace } from '../../src/pipeline/keys.js';
+import type { Pipeline } from '../../src/pipeline/pipeline.js';
+import { redisUrl, uniquePrefix } from '../helpers/redis.js';
+import { createPipeline, recordingHandler, statusEnvelope } from './harness.js';
+
+const open: Pipeline[] = [];
+const clients: Redis[] = [];
+after(async () => {
+  await Promise.all(open.map(p => p.close()));
+  for (const c of clients) c.disconnect();
+});
+
+function client(): Redis {
+  const c = new Redis(redisUrl());
+  clients.push(c);
+  return c;
+}
+
+test('a job finished by workers in another process reaches the poller through the completion stream', async () => {
+  const prefix = uniquePrefix('split');
+  const handler = recordingHandler('h');
+  // The poller side never re-checks within the test (long sweep): only the stream can answer.
+  const poller = createPipeline([], { prefix, workers: false, sweepMs: 600_000 }).pipeline;
+  const worker = createPipeline([handler], { prefix }).pipeline;
+  open.push(poller, worker);
+  await Promise.all([poller.waitUntilReady(), worker.waitUntilReady()]);
+  const [r] = await poller.sink.submit([statusEnvelope('split-1')]);
+  const outcome = await Promise.race([
+    poller.completions!.wait('ChatAppStatus', r!.jobId),
+    new Promise(resolve => setTimeout(() => resolve('no completion within 10 s'), 10_000)),
+  ]);
+  assert.equal(outcome, 'completed');
+  assert.equal(handler.calls.length, 1);
+  const entries = await client().xrange(new KeySpace(prefix).finishedStream, '-', '+');
+  assert.deepEqual(entries.at(-1)?.[1], ['t', 'ChatAppStatus', 'j', r!.jobId, 'o', 'completed']);
+});
+
+test('commit records every handler that ran, releases only its own leases, and marks the job finished', async () => {
+  const redis = client();
+  const keys = new KeySpace(uniquePrefix('commit'));
+  const store = new IdempotencyStore(redis, keys, 60, { ttlSeconds: 120, streamMaxLen: 1000 });
+  const a = await store.claim('a', 'k1', 10_000);
+  const b = await store.claim('b', 'k1', 10_000);
+  assert.ok(a.state === 'claimed' && b.state === 'claimed');
+  // b's lease was taken over meanwhile: commit must not release the new holder's lock.
+  await redis.set(keys.lock('b', 'k1'), 'someone-else');
+  await store.commit(
+    [
+      { handler: 'a', dedupeKey: 'k1', token: a.token },
+      { handler: 'b', dedupeKey: 'k1', token: b.token },
+    ],
+    { type: 'ChatAppStatus', jobId: 'status-k1', outcome: 'completed' },
+  );
+  assert.equal(await store.isDone('a', 'k1'), true);
+  assert.equal(await store.isDone('b', 'k1'), true);
+  assert.equal(await redis.exists(keys.lock('a', 'k1')), 0);
+  assert.equal(await redis.get(keys.lock('b', 'k1')), 'someone-else');
+  assert.equal(await redis.get(keys.finished('ChatAppStatus', 'status-k1')), 'completed');
+  const ttl = await redis.ttl(keys.finished('ChatAppStatus', 'status-k1'));
+  assert.ok(ttl > 60 && ttl <= 120, `marker TTL ${ttl}`);
+  const [entry] = await redis.xrange(keys.finishedStream, '-', '+');
+  assert.deepEqual(entry?.[1], ['t', 'ChatAppStatus', 'j', 'status-k1', 'o', 'completed']);
+  assert.equal((await store.claim('a', 'k1', 10_000)).state, 'done');
+});
