@@ -1,0 +1,139 @@
+// npm run bench [-- --quick] [-- --only drain,latency] [-- --profile]
+//
+// The benchmark suite: builds the daemon to JavaScript, starts a private Redis and the SMQ emulator
+// as their own processes, then runs each scenario against the daemon started from the build with
+// production settings, as its own process. Writes bench/results/<date>.json and bench/RESULTS.md.
+// --quick runs smaller sizes and shorter windows (a smoke run; it writes <date>-quick.json only).
+// --only runs some scenarios (no RESULTS.md). --profile starts daemons with --cpu-prof.
+// --daemon-config '<json>' layers settings over the daemon's defaults (to try a change; no RESULTS.md).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { drainScenario } from './drain.js';
+import { idleScenario, IDLE_QUEUES } from './idle.js';
+import { ioBoundScenario } from './io-bound.js';
+import { latencyScenario } from './latency.js';
+import { memoryScenario } from './memory.js';
+import { scaleOutScenario } from './scale-out.js';
+import { startEmulatorProcess } from './lib/emulator-process.js';
+import { BENCH_QUEUES } from './lib/load.js';
+import type { BenchContext } from './lib/measure.js';
+import { machine, markdown, printScenario, type ScenarioResult } from './lib/report.js';
+import { startRedis } from './lib/system.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+
+const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = {
+  drain: drainScenario,
+  'io-bound': ioBoundScenario,
+  latency: latencyScenario,
+  memory: memoryScenario,
+  idle: idleScenario,
+  'scale-out': scaleOutScenario,
+};
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'daemon-config': { type: 'string' },
+  },
+});
+
+function build(outDir: string): void {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = spawnSync(
+    process.execPath,
+    [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', outDir],
+    {
+      stdio: 'inherit',
+    },
+  );
+  if (result.status !== 0) throw new Error('the build failed');
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const only = args.only?.split(',').map(s => s.trim());
+  for (const name of only ?? []) if (!SCENARIOS[name]) throw new Error(`unknown scenario "${name}"`);
+  const date = new Date().toISOString().slice(0, 10);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  // Built into a cache directory of its own: dist/ would change what bin/cams-receipts.js runs elsewhere.
+  const buildDir = join(root, 'node_modules', '.cache', 'cams-receipts-bench', 'dist');
+  const logDir = join(here, 'results', 'logs', stamp);
+  mkdirSync(logDir, { recursive: true });
+  const log = (line: string): void =>
+    console.log(`[${((performance.now() - started) / 1000).toFixed(0)}s] ${line}`);
+
+  log('building the daemon (tsc)');
+  build(buildDir);
+  const redis = await startRedis();
+  const emulator = await startEmulatorProcess(buildDir, [...BENCH_QUEUES, ...IDLE_QUEUES]);
+  log(`redis ${redis.url}, emulator ${emulator.endpoint}`);
+  const ctx: BenchContext = {
+    buildDir,
+    redis,
+    emulator,
+    quick: args.quick ?? false,
+    logDir,
+    daemonExecArgv: args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(logDir, 'profiles')}`] : [],
+    daemonConfig: args['daemon-config']
+      ? (JSON.parse(args['daemon-config']) as Record<string, unknown>)
+      : undefined,
+    log,
+  };
+  const results: ScenarioResult[] = [];
+  try {
+    for (const [name, run] of Object.entries(SCENARIOS)) {
+      if (only && !only.includes(name)) continue;
+      log(`scenario ${name}`);
+      const result = await run(ctx);
+      printScenario(result);
+      results.push(result);
+    }
+  } finally {
+    await emulator.stop();
+    await redis.stop();
+  }
+
+  const seconds = (performance.now() - started) / 1000;
+  const partial = ctx.quick || only !== undefined || ctx.daemonConfig !== undefined;
+  const flags = [
+    ...(ctx.quick ? ['--quick'] : []),
+    ...(only ? ['--only', only.join(',')] : []),
+    ...(args['daemon-config'] ? ['--daemon-config', `'${args['daemon-config']}'`] : []),
+  ];
+  const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
+  const m = machine();
+  const report = {
+    benchmark: 'cams-receipts',
+    command,
+    date: new Date().toISOString(),
+    seconds: Math.round(seconds),
+    machine: m,
+    results,
+  };
+  const suffix = [ctx.quick ? 'quick' : '', only?.join('+') ?? '', ctx.daemonConfig ? 'custom' : '']
+    .filter(Boolean)
+    .join('-');
+  const file = join(here, 'results', `${date}${suffix ? `-${suffix}` : ''}.json`);
+  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  const md = markdown(results, {
+    command,
+    date,
+    machine: `Node ${m['node']}, ${m['cpus']} × ${m['cpuModel']}`,
+    seconds,
+  });
+  console.log(`\n${md}`);
+  if (!partial) writeFileSync(join(here, 'RESULTS.md'), md);
+  log(`wrote ${file}${partial ? '' : ' and bench/RESULTS.md'} (logs: ${logDir})`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
