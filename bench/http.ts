@@ -196,7 +196,6 @@ class ServerChild {
   }
 }
 
-
 function round1(n: number): number {
   return Math.round(n * 10) / 10;
 }
