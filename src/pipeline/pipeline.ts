@@ -8,7 +8,7 @@ import { IdempotencyStore } from './idempotency.js';
 import { KeySpace } from './keys.js';
 import { ReceiptProcessor, type HandlerFinished, type HandlerLookup, type JobFinished } from './processor.js';
 import { ReceiptQueues } from './queues.js';
-import { blockingConnection, closeConnection, producerConnection } from './redis.js';
+import { blockingConnection, closeConnection, delay, producerConnection } from './redis.js';
 import { BullMqReceiptSink } from './sink.js';
 import { WorkerPool } from './workers.js';
 
@@ -129,8 +129,4 @@ export class Pipeline {
     this.connections.push(conn);
     return conn;
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms).unref());
 }

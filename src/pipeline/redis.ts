@@ -55,6 +55,7 @@ export async function closeConnection(client: Redis): Promise<void> {
   client.disconnect();
 }
 
-function delay(ms: number): Promise<void> {
+/** A sleep that does not keep the process alive. */
+export function delay(ms: number): Promise<void> {
   return new Promise(resolve => setTimeout(resolve, ms).unref());
 }
