@@ -9,8 +9,11 @@ after(() => {
 });
 
 /** A fresh temporary directory holding `files` (objects are written as JSON); returns its path. */
-export function tempDir(files: Readonly<Record<string, string | object>> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cams-config-'));
+export function tempDir(
+  files: Readonly<Record<string, string | object>> = {},
+  prefix = 'cams-config-',
+): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   made.push(dir);
   for (const [name, content] of Object.entries(files)) {
     const path = join(dir, name);

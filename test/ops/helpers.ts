@@ -1,8 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import { after } from 'node:test';
 import type { CliIo, Command } from '../../src/cli/io.js';
 
 export interface Run {
@@ -44,22 +40,7 @@ export function ttyStdin(answer: string): Readable {
   return stdin;
 }
 
-const made: string[] = [];
-after(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A fresh temporary directory holding `files` (objects are written as JSON); returns its path. */
-export function tempDir(files: Readonly<Record<string, string | object>> = {}, prefix = 'cams-ops-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  for (const [name, content] of Object.entries(files)) {
-    const path = join(dir, name);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
-  }
-  return dir;
-}
+export { tempDir } from '../config/fixtures.js';
 
 /** The value of one series in Prometheus text, or undefined when the series is absent. */
 export function sample(text: string, series: string): number | undefined {
