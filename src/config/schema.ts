@@ -202,7 +202,7 @@ export const configSchema: convict.Schema<ConfigProperties> = {
       default: 10_000,
     },
     eventsMaxLen: {
-      doc: 'Approximate length the BullMQ event streams are trimmed to.',
+      doc: 'Approximate length the BullMQ event streams, and the completion stream pollers read, are trimmed to.',
       format: int(1),
       default: 100_000,
     },
