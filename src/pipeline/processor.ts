@@ -94,6 +94,8 @@ type Outcome =
  * retry re-runs only the ones that failed.
  */
 export class ReceiptProcessor {
+  private readonly stopping = new AbortListeners();
+
   constructor(private readonly opts: ProcessorOptions) {}
 
   async process(data: ReceiptJobData, attempt: Attempt): Promise<ReceiptJobResult> {
@@ -204,19 +206,18 @@ export class ReceiptProcessor {
     dedupeKey: string,
     attempt: Attempt,
   ): Promise<void> {
-    // One controller and one timer per call, both released the moment the handler settles:
-    // AbortSignal.timeout would keep every call's timer (and what it holds) alive for handlerTimeoutMs.
-    const controller = new AbortController();
     const { logger, parseInbound, handlerTimeoutMs } = this.opts;
+    // Built on first use: most handlers never log, look at the parsed message or at their signal.
     let childLogger: Logger | undefined;
     let parsed: { value: unknown } | undefined;
+    let controller: AbortController | undefined;
+    let abortedWith: Error | undefined;
     const ctx: HandlerContext = {
       messageType: data.messageType,
       source: data.source,
       queueName: data.queueName,
       dedupeKey,
       attempt: attempt.number,
-      // Built on first use: most handlers never log or look at the parsed message.
       get parsedMessage() {
         parsed ??= { value: data.messageType === 'ChatAppInbound' ? parseInbound(data.receipt) : undefined };
         return parsed.value;
@@ -228,20 +229,28 @@ export class ReceiptProcessor {
           dedupeKey,
         }));
       },
-      signal: controller.signal,
+      get signal() {
+        if (!controller) {
+          controller = new AbortController();
+          if (abortedWith) controller.abort(abortedWith);
+        }
+        return controller.signal;
+      },
     };
     let timer: NodeJS.Timeout | undefined;
-    let onStop: (() => void) | undefined;
+    let forget: (() => void) | undefined;
     try {
       // A handler that ignores its signal still loses the race, so a hung handler cannot pin a worker slot.
+      // One timer per call, cleared the moment the handler settles: AbortSignal.timeout would keep every
+      // call's timer (and what it holds) alive for handlerTimeoutMs.
       await new Promise<void>((resolve, reject) => {
         const fail = (error: Error): void => {
-          controller.abort(error);
+          abortedWith = error;
+          controller?.abort(error);
           reject(error);
         };
         if (attempt.signal.aborted) return fail(new Error('aborted'));
-        onStop = () => fail(new Error('aborted'));
-        attempt.signal.addEventListener('abort', onStop, { once: true });
+        forget = this.stopping.add(attempt.signal, () => fail(new Error('aborted')));
         timer = setTimeout(() => fail(new Error(`timed out after ${handlerTimeoutMs} ms`)), handlerTimeoutMs);
         Promise.resolve()
           .then(() => handler.handle(data.receipt as never, ctx as never))
@@ -249,7 +258,7 @@ export class ReceiptProcessor {
       });
     } finally {
       clearTimeout(timer);
-      if (onStop) attempt.signal.removeEventListener('abort', onStop);
+      forget?.();
     }
   }
 
@@ -260,6 +269,28 @@ export class ReceiptProcessor {
       durationMs: Date.now() - started,
       ok,
     });
+  }
+}
+
+/**
+ * One 'abort' listener per signal, fanning out to the calls running under it: cheaper than adding and
+ * removing a listener on the shared shutdown signal for every handler call.
+ */
+class AbortListeners {
+  private readonly bySignal = new WeakMap<AbortSignal, Set<() => void>>();
+
+  /** Calls `fn` when `signal` aborts; returns what stops that. */
+  add(signal: AbortSignal, fn: () => void): () => void {
+    let set = this.bySignal.get(signal);
+    if (!set) {
+      const calls = new Set<() => void>();
+      signal.addEventListener('abort', () => [...calls].forEach(call => call()), { once: true });
+      this.bySignal.set(signal, calls);
+      set = calls;
+    }
+    const calls = set;
+    calls.add(fn);
+    return () => calls.delete(fn);
   }
 }
 

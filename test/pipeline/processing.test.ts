@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import type { Handler } from '../../src/handlers/types.js';
 import type { Pipeline } from '../../src/pipeline/pipeline.js';
 import { createPipeline, envelope, recordingHandler, statusEnvelope } from './harness.js';
 
@@ -104,4 +105,57 @@ test('a handler leased elsewhere (e.g. by a crashed worker) waits for the lease 
   assert.equal(h.calls.length, 1);
   assert.equal(h.calls[0]?.attempt, 1, 'waiting for the lease spent no attempt');
   assert.equal(await p.deadLetters.count(), 0);
+});
+
+test('a handler past handlerTimeoutMs sees its signal abort, and the receipt is retried', async () => {
+  const reasons: string[] = [];
+  let calls = 0;
+  const slow: Handler = {
+    name: 'slow',
+    messageTypes: ['ChatAppStatus'],
+    async handle(_receipt, ctx) {
+      calls += 1;
+      if (calls > 1) return;
+      // Ignores nothing: waits for its signal, as a handler with a cancellable request would.
+      await new Promise<void>(resolve =>
+        ctx.signal.addEventListener('abort', () => {
+          reasons.push(String((ctx.signal.reason as Error).message));
+          resolve();
+        }),
+      );
+    },
+  };
+  const p = await started([slow], { config: { handlerTimeoutMs: 150 } });
+  const [r] = await p.sink.submit([statusEnvelope('t1')]);
+  assert.equal(await p.completions!.wait('ChatAppStatus', r!.jobId), 'completed');
+  assert.equal(calls, 2);
+  assert.deepEqual(reasons, ['timed out after 150 ms']);
+});
+
+test('shutdown aborts the signal of every running handler, including one that reads it late', async () => {
+  const seen: string[] = [];
+  let entered!: () => void;
+  const bothRunning = new Promise<void>(resolve => (entered = resolve));
+  let running = 0;
+  const waiter = (name: string, readLate: boolean): Handler => ({
+    name,
+    messageTypes: ['ChatAppStatus'],
+    async handle(_receipt, ctx) {
+      if (++running === 2) entered();
+      await bothRunning;
+      if (readLate) await new Promise(resolve => setTimeout(resolve, 100));
+      const { signal } = ctx;
+      if (!signal.aborted) await new Promise(resolve => signal.addEventListener('abort', resolve));
+      seen.push(`${name}: ${(signal.reason as Error).message}`);
+    },
+  });
+  const { pipeline, shutdown } = createPipeline([waiter('early', false), waiter('late', true)]);
+  open.push(pipeline);
+  await pipeline.waitUntilReady();
+  await pipeline.sink.submit([statusEnvelope('s1')]);
+  await bothRunning;
+  shutdown.abort();
+  const deadline = Date.now() + 3000;
+  while (seen.length < 2 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20));
+  assert.deepEqual(seen.sort(), ['early: aborted', 'late: aborted']);
 });
