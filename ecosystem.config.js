@@ -24,11 +24,19 @@ const configDir = process.env.CAMS_CONFIG_DIR || './config';
  */
 const KILL_TIMEOUT_MS = 30_000;
 
+/**
+ * Node flags for the daemon (the systemd unit passes the same ones). A heap cap: left alone on a large
+ * host, V8 lets garbage pile up to hundreds of MB before it collects; the daemon's live heap is about
+ * 30 MB at the default maxInFlight. Raise the cap if your handler modules keep more in memory.
+ */
+export const NODE_ARGS = ['--max-old-space-size=192'];
+
 /** Settings every role shares. */
 const common = {
   cwd: root,
   script: 'bin/cams-receipts.js',
   exec_mode: 'fork',
+  node_args: NODE_ARGS,
   instances: 1,
   autorestart: true,
   // Restart with a growing delay (up to 15 s) when the daemon keeps failing at startup.

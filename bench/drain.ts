@@ -53,7 +53,7 @@ export async function drainScenario(ctx: BenchContext): Promise<ScenarioResult> 
         .map(([t, s]) => `${t} ${Math.round(s * 100)}%`)
         .join(', '),
       handler: 'no-op (records keys in Redis every 100 ms)',
-      daemon: 'built JS, production defaults, 1 process, 3 consumer loops',
+      daemon: 'built JS, production defaults and node flags, 1 process, 3 consumer loops',
       emulatorCeiling: '@alicloud/mns BatchReceive(16) + BatchDelete, 1 loop per queue',
       bullmqCeiling: `addBulk(${bSettings.bulkSize}) × ${bSettings.producers} in flight, worker concurrency ${bSettings.concurrency} per type, the daemon's job options`,
       baseline:

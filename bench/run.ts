@@ -17,6 +17,7 @@ import { ioBoundScenario } from './io-bound.js';
 import { latencyScenario } from './latency.js';
 import { memoryScenario } from './memory.js';
 import { scaleOutScenario } from './scale-out.js';
+import { productionNodeArgs } from './lib/daemon-process.js';
 import { startEmulatorProcess } from './lib/emulator-process.js';
 import { BENCH_QUEUES } from './lib/load.js';
 import type { BenchContext } from './lib/measure.js';
@@ -115,6 +116,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     seconds: Math.round(seconds),
     machine: m,
+    daemonNodeArgs: productionNodeArgs(),
     results,
   };
   const suffix = [ctx.quick ? 'quick' : '', only?.join('+') ?? '', ctx.daemonConfig ? 'custom' : '']
@@ -127,6 +129,7 @@ async function main(): Promise<void> {
     date,
     machine: `Node ${m['node']}, ${m['cpus']} × ${m['cpuModel']}`,
     seconds,
+    daemonNodeArgs: productionNodeArgs(),
   });
   console.log(`\n${md}`);
   if (!partial) writeFileSync(join(here, 'RESULTS.md'), md);

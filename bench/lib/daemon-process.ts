@@ -2,6 +2,7 @@
 // credentials, Redis and the benchmark handler are set), and the built CLI as its own process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +49,16 @@ export interface DaemonProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node <build>/main.js start --config <dir>` and resolves once it reports ready. */
+/** The node flags production runs with: what ecosystem.config.js gives PM2 (and the systemd unit repeats). */
+export function productionNodeArgs(): string[] {
+  const file = join(here, '..', '..', 'ecosystem.config.js');
+  return (createRequire(import.meta.url)(file) as { NODE_ARGS: string[] }).NODE_ARGS;
+}
+
+/**
+ * Starts `node <production flags> <build>/main.js start --config <dir>` and resolves once it reports ready.
+ * `execArgv` comes after the production flags, so it can override them.
+ */
 export async function startDaemon(
   buildDir: string,
   configDir: string,
@@ -58,7 +68,14 @@ export async function startDaemon(
   const log = createWriteStream(options.logFile, { flags: 'a' });
   const child: ChildProcess = spawn(
     process.execPath,
-    [...(options.execArgv ?? []), join(buildDir, 'main.js'), 'start', '--config', configDir],
+    [
+      ...productionNodeArgs(),
+      ...(options.execArgv ?? []),
+      join(buildDir, 'main.js'),
+      'start',
+      '--config',
+      configDir,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } },
   );
   child.stdout?.pipe(log);

@@ -44,13 +44,20 @@ function cell(text: string): string {
 /** One table of every figure, then each scenario's parameters and notes. */
 export function markdown(
   results: readonly ScenarioResult[],
-  meta: { command: string; date: string; machine: string; seconds: number },
+  meta: {
+    command: string;
+    date: string;
+    machine: string;
+    seconds: number;
+    daemonNodeArgs: readonly string[];
+  },
 ): string {
   const lines = [
     '# Benchmark results',
     '',
     `Command: \`${meta.command}\` · ${meta.date} · ${meta.machine} · suite took ${Math.round(meta.seconds)} s.`,
     'Redis, the SMQ emulator and the daemon run as separate processes and share the machine’s cores.',
+    `The daemon runs with the node flags production uses (ecosystem.config.js): \`${meta.daemonNodeArgs.join(' ')}\`.`,
     '',
     '| Scenario | Figure | Value | Target | Met |',
     '|---|---|---:|---|:---:|',

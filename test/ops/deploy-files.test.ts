@@ -50,6 +50,19 @@ describe('deployment files', () => {
     assert.ok(Number(app['listen_timeout']) > 0);
     assert.ok(app['max_memory_restart']);
     assert.deepEqual(app['env_production'], { NODE_ENV: 'production' });
+    assert.deepEqual(app['node_args'], ['--max-old-space-size=192']);
+  });
+
+  test('the systemd unit starts node with the flags ecosystem.config.js gives PM2', async () => {
+    const { createRequire } = await import('node:module');
+    const { NODE_ARGS } = createRequire(import.meta.url)(join(ROOT, 'ecosystem.config.js')) as {
+      NODE_ARGS: string[];
+    };
+    const execStart = unitSettings(readFileSync(UNIT, 'utf8')).get('Service')?.get('ExecStart') ?? '';
+    assert.equal(
+      execStart,
+      `/usr/bin/node ${NODE_ARGS.join(' ')} /opt/cams-receipts/bin/cams-receipts.js start --config /etc/cams-receipts`,
+    );
   });
 
   test('the systemd unit: restart, stop timeout above the drain, reload by SIGHUP, hardening', () => {
