@@ -123,6 +123,11 @@ export const configSchema: convict.Schema<ConfigProperties> = {
       format: int(1_000),
       default: 3_600_000,
     },
+    receiveLingerMs: {
+      doc: 'After a receive that returned fewer messages than batchSize (but some), wait this long before the next one: moderate traffic then arrives in fuller batches, with fewer SMQ requests and Redis round trips per receipt. Adds at most this much latency; 0 receives again at once.',
+      format: int(0, 1_000),
+      default: 20,
+    },
     deleteFlushMs: {
       doc: 'Deletes are sent in batches of 16, or after this delay.',
       format: int(0, 60_000),

@@ -43,6 +43,8 @@ export interface SmqConfig {
   readonly leaseLeadMs: number;
   /** Stop extending a message's lease after this long, and let it redeliver. */
   readonly maxLeaseMs: number;
+  /** Pause after a partial batch, so moderate traffic arrives in fuller ones. */
+  readonly receiveLingerMs: number;
   /** Deletes are buffered up to 16 or this long. */
   readonly deleteFlushMs: number;
   /** Refresh a token this long before its ExpireTime. */

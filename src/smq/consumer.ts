@@ -232,6 +232,10 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
       this.#pollSucceeded(messages.length);
       if (messages.length === 0 && this.#waitSeconds === 0) {
         await sleep(EMPTY_POLL_PAUSE_MS, this.#sleepAbort.signal);
+      } else if (messages.length > 0 && messages.length < max && this.#smq.receiveLingerMs > 0) {
+        // A partial batch: messages trickle in. Let a few more arrive instead of paying a request (and a
+        // round of Redis calls) for every one or two of them.
+        await sleep(this.#smq.receiveLingerMs, this.#sleepAbort.signal);
       }
     } catch (err) {
       if (this.#stopping) return;

@@ -41,6 +41,7 @@ function consume(
     visibilityTimeoutSeconds: 30,
     leaseLeadMs: 5_000,
     maxLeaseMs: 600_000,
+    receiveLingerMs: 0,
     deleteFlushMs: 20,
     tokenRefreshMarginMs: 120_000,
     backoffBaseMs: 20,
@@ -206,4 +207,31 @@ test('a queue that does not exist makes the loop unhealthy, not dead', async () 
   assert.ok(consumer.health().running);
   emu.declareQueue('ChatAppStatus', 'Alicom-Queue-0-Missing');
   await until(() => !consumer.health().queueMissing, 5_000, 'healthy again');
+});
+
+/** Sends one receipt at a time, `gapMs` apart, and returns the counts each receive came back with. */
+async function trickle(lingerMs: number): Promise<number[]> {
+  const emu = await emulator();
+  const pipeline = new FakePipeline();
+  pipeline.autoCompleteMs = 1;
+  const { consumer, queueName } = consume(emu, { pipeline, smq: { receiveLingerMs: lingerMs } });
+  const counts: number[] = [];
+  consumer.on('received', ({ count }) => counts.push(count));
+  await emu.inject({ messageType: 'ChatAppStatus', receipts: [receipt(0)] });
+  await until(() => counts.length === 1, 5_000, 'first receive');
+  for (let i = 1; i <= 5; i++) {
+    await emu.inject({ messageType: 'ChatAppStatus', receipts: [receipt(i)] });
+    await delay(30);
+  }
+  await until(drained(emu, queueName), 10_000, 'queue drained');
+  return counts;
+}
+
+test('receiveLingerMs: after a partial batch the loop waits, so a trickle arrives in fuller batches', async () => {
+  // Without a linger the waiting long poll answers for the first message that arrives; with one, the
+  // five that come within it share the next receive.
+  const eager = await trickle(0);
+  assert.ok(eager.length >= 4, `receives without linger: ${eager.join(', ')}`);
+  const lingering = await trickle(400);
+  assert.deepEqual(lingering, [1, 5]);
 });

@@ -19,6 +19,7 @@ export const SMQ: SmqConfig = {
   visibilityTimeoutSeconds: 30,
   leaseLeadMs: 5_000,
   maxLeaseMs: 600_000,
+  receiveLingerMs: 0,
   deleteFlushMs: 20,
   tokenRefreshMarginMs: 120_000,
   backoffBaseMs: 20,
