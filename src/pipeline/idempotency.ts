@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { MessageType } from '../receipts/types.js';
 import type { KeySpace } from './keys.js';
+import { TurnBatcher } from './turn-batcher.js';
 import type { JobOutcome } from './types.js';
 
 export type ClaimResult =
@@ -9,28 +10,47 @@ export type ClaimResult =
   | { readonly state: 'busy'; readonly retryInMs: number }
   | { readonly state: 'claimed'; readonly token: string };
 
-// Done-check and lock in one round trip: a receipt a handler already completed is never claimed again.
+// Done-check and lock for several (handler, receipt) pairs in one round trip: a receipt a handler already
+// completed is never claimed again. KEYS = done1, lock1, …; ARGV = leaseMs1, token1, …
 const CLAIM = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 'done' end
-if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return 'claimed' end
-return 'busy:' .. redis.call('PTTL', KEYS[2])`;
+local out = {}
+for i = 1, #KEYS / 2 do
+  local done, lock = KEYS[2 * i - 1], KEYS[2 * i]
+  if redis.call('EXISTS', done) == 1 then
+    out[i] = 'done'
+  elseif redis.call('SET', lock, ARGV[2 * i], 'NX', 'PX', ARGV[2 * i - 1]) then
+    out[i] = 'claimed'
+  else
+    out[i] = 'busy:' .. redis.call('PTTL', lock)
+  end
+end
+return out`;
 
-// Records every handler that ran in an attempt (its done record; its lock released only if still ours)
-// and, when the job finished, the job's finished marker and completion stream entry, in one round trip.
-// KEYS = done1, lock1, …, doneN, lockN [, marker, stream];
-// ARGV = ttl, N, token1…tokenN [, outcome, markerTtl, streamMaxLen, type, jobId].
+// Commits several attempts in one round trip. Each records every handler that ran (its done record; its
+// lock released only if still ours) and, when its job finished, the job's finished marker and completion
+// stream entry. ARGV = ttl, markerTtl, streamMaxLen, then per attempt: n, finished (0/1), token1…tokenN
+// [, outcome, type, jobId]; KEYS per attempt: done1, lock1, …, doneN, lockN [, marker, stream].
 const COMMIT = `
-local n = tonumber(ARGV[2])
-for i = 1, n do
-  redis.call('SET', KEYS[2 * i - 1], '1', 'EX', ARGV[1])
-  if redis.call('GET', KEYS[2 * i]) == ARGV[2 + i] then redis.call('DEL', KEYS[2 * i]) end
+local ttl, markerTtl, maxLen = ARGV[1], ARGV[2], ARGV[3]
+local a, k = 4, 1
+while a <= #ARGV do
+  local n = tonumber(ARGV[a])
+  local finished = ARGV[a + 1] == '1'
+  a = a + 2
+  for i = 1, n do
+    redis.call('SET', KEYS[k], '1', 'EX', ttl)
+    if redis.call('GET', KEYS[k + 1]) == ARGV[a] then redis.call('DEL', KEYS[k + 1]) end
+    k = k + 2
+    a = a + 1
+  end
+  if finished then
+    redis.call('SET', KEYS[k], ARGV[a], 'EX', markerTtl)
+    redis.call('XADD', KEYS[k + 1], 'MAXLEN', '~', maxLen, '*', 't', ARGV[a + 1], 'j', ARGV[a + 2], 'o', ARGV[a])
+    k = k + 2
+    a = a + 3
+  end
 end
-if #KEYS > 2 * n then
-  local outcome = ARGV[n + 3]
-  redis.call('SET', KEYS[2 * n + 1], outcome, 'EX', ARGV[n + 4])
-  redis.call('XADD', KEYS[2 * n + 2], 'MAXLEN', '~', ARGV[n + 5], '*', 't', ARGV[n + 6], 'j', ARGV[n + 7], 'o', outcome)
-end
-return n`;
+return 1`;
 
 const RELEASE = `
 if redis.call('GET', KEYS[2]) == ARGV[1] then return redis.call('DEL', KEYS[2]) end
@@ -42,7 +62,7 @@ return 0`;
  * later is still recognised.
  */
 interface ScriptCommands {
-  camsClaim(done: string, lock: string, token: string, leaseMs: string): Promise<string>;
+  camsClaim(numberOfKeys: number, ...args: (string | number)[]): Promise<string[]>;
   camsCommit(numberOfKeys: number, ...args: (string | number)[]): Promise<number>;
   camsRelease(done: string, lock: string, token: string): Promise<number>;
 }
@@ -68,8 +88,24 @@ export interface FinishedRecords {
   readonly streamMaxLen: number;
 }
 
+interface Claim {
+  readonly handler: string;
+  readonly dedupeKey: string;
+  readonly leaseMs: number;
+  readonly token: string;
+}
+
+interface Commit {
+  readonly ran: readonly Ran[];
+  readonly finished?: Finished;
+}
+
 export class IdempotencyStore {
   private readonly scripts: ScriptCommands;
+  // Jobs start and finish in bursts (one socket read from Redis resolves several): their claims, and
+  // their commits, share one script call.
+  private readonly claims = new TurnBatcher<Claim, string>(batch => this.sendClaims(batch));
+  private readonly commits = new TurnBatcher<Commit, void>(batch => this.sendCommits(batch));
 
   constructor(
     redis: Redis,
@@ -78,7 +114,7 @@ export class IdempotencyStore {
     private readonly finished: FinishedRecords = { ttlSeconds: 4200, streamMaxLen: 100_000 },
   ) {
     // EVALSHA after the first call: the scripts are sent once per connection, not per receipt.
-    redis.defineCommand('camsClaim', { numberOfKeys: 2, lua: CLAIM });
+    redis.defineCommand('camsClaim', { lua: CLAIM });
     redis.defineCommand('camsCommit', { lua: COMMIT });
     redis.defineCommand('camsRelease', { numberOfKeys: 2, lua: RELEASE });
     this.scripts = redis as unknown as ScriptCommands;
@@ -89,12 +125,7 @@ export class IdempotencyStore {
 
   async claim(handler: string, dedupeKey: string, leaseMs: number): Promise<ClaimResult> {
     const token = randomUUID();
-    const state = await this.scripts.camsClaim(
-      this.keys.done(handler, dedupeKey),
-      this.keys.lock(handler, dedupeKey),
-      token,
-      String(leaseMs),
-    );
+    const state = await this.claims.add({ handler, dedupeKey, leaseMs, token });
     if (state === 'claimed') return { state, token };
     if (state === 'done') return { state };
     return { state: 'busy', retryInMs: Math.max(100, Number(state.slice('busy:'.length)) || leaseMs) };
@@ -102,27 +133,42 @@ export class IdempotencyStore {
 
   /**
    * Records the handlers that ran (done, and their leases released) and, when given, that the job finished,
-   * atomically and in one round trip: a poller never sees a finished job whose handlers are not recorded.
+   * atomically: a poller never sees a finished job whose handlers are not recorded.
    */
   async commit(ran: readonly Ran[], finished?: Finished): Promise<void> {
     if (ran.length === 0 && !finished) return;
+    await this.commits.add({ ran, finished });
+  }
+
+  private async sendClaims(claims: readonly Claim[]): Promise<string[]> {
     const keys: string[] = [];
-    const args: (string | number)[] = [this.ttlSeconds, ran.length];
-    for (const r of ran) {
-      keys.push(this.keys.done(r.handler, r.dedupeKey), this.keys.lock(r.handler, r.dedupeKey));
-      args.push(r.token);
+    const args: (string | number)[] = [];
+    for (const c of claims) {
+      keys.push(this.keys.done(c.handler, c.dedupeKey), this.keys.lock(c.handler, c.dedupeKey));
+      args.push(c.leaseMs, c.token);
     }
-    if (finished) {
-      keys.push(this.keys.finished(finished.type, finished.jobId), this.keys.finishedStream);
-      args.push(
-        finished.outcome,
-        this.finished.ttlSeconds,
-        this.finished.streamMaxLen,
-        finished.type,
-        finished.jobId,
-      );
+    const states = await this.scripts.camsClaim(keys.length, ...keys, ...args);
+    if (states.length !== claims.length)
+      throw new Error(`claim script answered ${states.length} of ${claims.length}`);
+    return states;
+  }
+
+  private async sendCommits(commits: readonly Commit[]): Promise<void[]> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [this.ttlSeconds, this.finished.ttlSeconds, this.finished.streamMaxLen];
+    for (const { ran, finished } of commits) {
+      args.push(ran.length, finished ? 1 : 0);
+      for (const r of ran) {
+        keys.push(this.keys.done(r.handler, r.dedupeKey), this.keys.lock(r.handler, r.dedupeKey));
+        args.push(r.token);
+      }
+      if (finished) {
+        keys.push(this.keys.finished(finished.type, finished.jobId), this.keys.finishedStream);
+        args.push(finished.outcome, finished.type, finished.jobId);
+      }
     }
     await this.scripts.camsCommit(keys.length, ...keys, ...args);
+    return commits.map(() => undefined);
   }
 
   async release(handler: string, dedupeKey: string, token: string): Promise<void> {
