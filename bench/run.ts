@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only drain,latency] [-- --profile]
+// npm run bench [-- --quick] [-- --only drain,latency] [-- --profile]   (npm run bench:compare: bench/compare.ts)
 //
 // The benchmark suite: builds the daemon to JavaScript, starts a private Redis and the SMQ emulator
 // as their own processes, then runs each scenario against the daemon started from the build with
