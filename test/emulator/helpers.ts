@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
-import { request } from 'node:http';
 import { createRequire } from 'node:module';
+import { httpExchange } from '../helpers/http.js';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator/index.js';
 
 const require = createRequire(import.meta.url);
@@ -154,25 +154,7 @@ export function rawHttp(
   headers: Record<string, string> = {},
   body?: Buffer | string,
 ): Promise<RawReply> {
-  return new Promise((resolve, reject) => {
-    const r = request(
-      { host: '127.0.0.1', port: emulator.port, method, path, headers, agent: false },
-      res => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    r.on('error', reject);
-    r.end(body);
-  });
+  return httpExchange({ port: emulator.port, path }, { method, headers }, body);
 }
 
 /** The Code element of an `<Error>` body. */

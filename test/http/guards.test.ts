@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
 import { addressAllowlist, secretMatcher } from '../../src/http/guards.js';
 import { sampleOf } from '../../src/http/push-routes.js';
 import { eventually } from '../helpers/redis.js';
 import { statusBatch } from './fixtures.js';
-import { json, push, send, startReceiver, type Receiver } from './helpers.js';
+import { json, push, send, receiverPool } from './helpers.js';
 
-const open: Receiver[] = [];
-after(async () => {
-  await Promise.all(open.map(r => r.close()));
-});
-
-async function receiver(...args: Parameters<typeof startReceiver>): Promise<Receiver> {
-  const r = await startReceiver(...args);
-  open.push(r);
-  return r;
-}
+const receiver = receiverPool();
 
 const SECRET = 'k3y_0f-the.push~endpoint';
 

@@ -1,5 +1,5 @@
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import { after } from 'node:test';
 import { Writable } from 'node:stream';
 import type { Handler, HandlerContext } from '../../src/handlers/types.js';
 import {
@@ -12,6 +12,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import type { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { ReceiptSink } from '../../src/pipeline/types.js';
 import { MESSAGE_TYPES, type AnyReceipt, type MessageType } from '../../src/receipts/types.js';
+import { httpExchange } from '../helpers/http.js';
 import { createPipeline } from '../pipeline/harness.js';
 
 export const DEFAULT_PATHS: HttpServerConfig['paths'] = {
@@ -153,7 +154,7 @@ export interface SendOptions {
 }
 
 /** One real HTTP(S) request; self-signed certificates are accepted. */
-export function send(url: string, opts: SendOptions = {}): Promise<Response> {
+export async function send(url: string, opts: SendOptions = {}): Promise<Response> {
   const target = new URL(url);
   const body =
     opts.body === undefined
@@ -165,27 +166,21 @@ export function send(url: string, opts: SendOptions = {}): Promise<Response> {
   const contentType = opts.contentType === undefined ? 'application/json' : opts.contentType;
   if (body !== undefined && contentType !== null) headers['content-type'] = contentType;
   if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
-  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      target,
-      { method: opts.method ?? 'POST', headers, rejectUnauthorized: false },
-      res => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
+  const reply = await httpExchange(target, { method: opts.method ?? 'POST', headers }, body);
+  return { status: reply.status, headers: reply.headers, text: reply.body };
+}
+
+/** startReceiver for one test file: every receiver it starts is closed after the file's tests. */
+export function receiverPool(): (opts?: ReceiverOptions) => Promise<Receiver> {
+  const open: Receiver[] = [];
+  after(async () => {
+    await Promise.all(open.map(r => r.close()));
   });
+  return async opts => {
+    const r = await startReceiver(opts);
+    open.push(r);
+    return r;
+  };
 }
 
 /** POSTs a body to `base` + `path`. */

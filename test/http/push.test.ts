@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { PushEvent } from '../../src/http/server.js';
 import { eventually } from '../helpers/redis.js';
 import { envelope } from '../pipeline/harness.js';
 import { AUDIO_MESSAGE, auditBatch, inboundAudio, statusBatch, statusTemplateBatch } from './fixtures.js';
-import { SUCCESS, callsPerKey, json, push, startReceiver, type Receiver } from './helpers.js';
+import { SUCCESS, callsPerKey, json, push, receiverPool } from './helpers.js';
 
-const open: Receiver[] = [];
-after(async () => {
-  await Promise.all(open.map(r => r.close()));
-});
-
-async function receiver(...args: Parameters<typeof startReceiver>): Promise<Receiver> {
-  const r = await startReceiver(...args);
-  open.push(r);
-  return r;
-}
+const receiver = receiverPool();
 
 const tag = () => randomUUID().slice(0, 8);
 
