@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { createConsumerClient } from '../../src/smq/client-pool.js';
 import { SmqConsumer } from '../../src/smq/consumer.js';
 import { TokenProvider } from '../../src/smq/token-provider.js';
-import { FakePipeline, until } from './fake-pipeline.js';
+import { FakePipeline, SMQ, until } from './fake-pipeline.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -32,23 +32,17 @@ function consume(
   options: { smq?: Partial<SmqConfig>; consumer?: Partial<ConsumerConfig>; pipeline?: FakePipeline } = {},
 ): Setup {
   const smq: SmqConfig = {
+    ...SMQ,
     endpoint: emu.endpoint,
     accountId: emu.accountId,
     tokenEndpoint: emu.endpoint,
     maxInFlight: 64,
     waitSeconds: 2,
-    batchSize: 16,
-    visibilityTimeoutSeconds: 30,
-    leaseLeadMs: 5_000,
-    maxLeaseMs: 600_000,
-    receiveLingerMs: 0,
-    deleteFlushMs: 20,
-    tokenRefreshMarginMs: 120_000,
-    backoffBaseMs: 20,
     backoffMaxMs: 200,
     queueMissingBackoffMs: 500,
     ...options.smq,
   };
+
   const config: ConsumerConfig = {
     file: 'queues/test.yaml',
     messageType: 'ChatAppStatus',

@@ -7,25 +7,7 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { SmqConsumer } from '../../src/smq/consumer.js';
 import type { SmqQueueClient } from '../../src/smq/types.js';
 import { FakeQueue } from './fake-queue.js';
-import { FakePipeline, statusBody, until } from './fake-pipeline.js';
-
-export const SMQ: SmqConfig = {
-  endpoint: 'http://127.0.0.1:1',
-  accountId: '1',
-  tokenEndpoint: 'http://127.0.0.1:1',
-  maxInFlight: 100,
-  waitSeconds: 1,
-  batchSize: 16,
-  visibilityTimeoutSeconds: 30,
-  leaseLeadMs: 5_000,
-  maxLeaseMs: 600_000,
-  receiveLingerMs: 0,
-  deleteFlushMs: 20,
-  tokenRefreshMarginMs: 120_000,
-  backoffBaseMs: 20,
-  backoffMaxMs: 100,
-  queueMissingBackoffMs: 300,
-};
+import { FakePipeline, SMQ, statusBody, until } from './fake-pipeline.js';
 
 function consumerConfig(overrides: Partial<ConsumerConfig> = {}): ConsumerConfig {
   return {

@@ -1,3 +1,4 @@
+import type { SmqConfig } from '../../src/config/types.js';
 import { StoreError } from '../../src/errors.js';
 import type {
   CompletionSource,
@@ -87,3 +88,22 @@ export async function until(predicate: () => boolean, timeoutMs = 5_000, what = 
     await new Promise(r => setTimeout(r, 10));
   }
 }
+
+/** Fast-paced SMQ settings for consumer tests (endpoints are placeholders unless a test sets them). */
+export const SMQ: SmqConfig = {
+  endpoint: 'http://127.0.0.1:1',
+  accountId: '1',
+  tokenEndpoint: 'http://127.0.0.1:1',
+  maxInFlight: 100,
+  waitSeconds: 1,
+  batchSize: 16,
+  visibilityTimeoutSeconds: 30,
+  leaseLeadMs: 5_000,
+  maxLeaseMs: 600_000,
+  receiveLingerMs: 0,
+  deleteFlushMs: 20,
+  tokenRefreshMarginMs: 120_000,
+  backoffBaseMs: 20,
+  backoffMaxMs: 100,
+  queueMissingBackoffMs: 300,
+};
