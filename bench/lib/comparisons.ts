@@ -12,7 +12,7 @@ import {
   cpuPercent,
   handlerRecord,
   resetAll,
-  watchDrain,
+  watchDrainCpu,
   type BenchContext,
   type DrainWatch,
   type HandlerRecord,
@@ -141,20 +141,13 @@ export async function baseline(
   };
   const child = await startChild(join(here, 'baseline-child.ts'), config);
   const pids = { baseline: child.pid, redis: ctx.redis.pid, emulator: ctx.emulator.pid };
-  let window = new CpuWindow(pids);
-  let watch: DrainWatch;
-  try {
-    watch = await watchDrain(
-      ctx,
-      opts.queues.map(q => q.queueName),
-      { windowMs: opts.windowMs, timeoutMs: opts.timeoutMs, warmupMs: opts.warmupMs },
-      () => (window = new CpuWindow(pids)),
-    );
-  } catch (err) {
-    await child.stop();
-    throw err;
-  }
-  const cpu = window.end();
+  const { watch, cpu } = await watchDrainCpu(
+    ctx,
+    opts.queues.map(q => q.queueName),
+    { windowMs: opts.windowMs, timeoutMs: opts.timeoutMs, warmupMs: opts.warmupMs },
+    pids,
+    () => child.stop(),
+  );
   await child.stop();
   return {
     watch,

@@ -7,12 +7,13 @@ import {
   handlerRecord,
   logFile,
   resetAll,
-  watchDrain,
+  watchDrainCpu,
   type BenchContext,
   type DrainWatch,
   type HandlerRecord,
 } from './measure.js';
-import { CpuWindow, RssSampler } from './system.js';
+import type { CpuWindow } from './system.js';
+import { RssSampler } from './system.js';
 
 export interface DaemonRunOptions {
   readonly name: string;
@@ -68,21 +69,14 @@ export async function runDaemon(ctx: BenchContext, opts: DaemonRunOptions): Prom
   const samplers = daemons.map(d => new RssSampler(d.pid).start());
   const pids: Record<string, number> = { redis: ctx.redis.pid, emulator: ctx.emulator.pid };
   daemons.forEach((d, i) => (pids[`daemon${i + 1}`] = d.pid));
-  let window = new CpuWindow(pids);
-  let watch: DrainWatch;
-  try {
-    watch = await watchDrain(
-      ctx,
-      opts.queues.map(q => q.queueName),
-      { windowMs: opts.windowMs, timeoutMs: opts.timeoutMs, warmupMs: opts.warmupMs },
-      () => (window = new CpuWindow(pids)),
-    );
-  } catch (err) {
-    await Promise.all(daemons.map(d => d.stop()));
-    throw err;
-  }
-  // Readings first, then the drain and exit.
-  const windowCpu = window.end();
+  // Readings (CPU at the window's end, then RSS) first, then the drain and exit.
+  const { watch, cpu: windowCpu } = await watchDrainCpu(
+    ctx,
+    opts.queues.map(q => q.queueName),
+    { windowMs: opts.windowMs, timeoutMs: opts.timeoutMs, warmupMs: opts.warmupMs },
+    pids,
+    () => Promise.all(daemons.map(d => d.stop())),
+  );
   const cpu = daemons.map((_, i) => cpuPercent(windowCpu.cpuMs[`daemon${i + 1}`] ?? 0, windowCpu.wallMs));
   const memory = samplers.map(s => s.stop());
   await Promise.all(daemons.map(d => d.stop()));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { EmulatorProcess } from './emulator-process.js';
 import type { PrivateRedis } from './system.js';
-import { round, sleep } from './system.js';
+import { CpuWindow, round, sleep } from './system.js';
 
 export interface BenchContext {
   readonly buildDir: string;
@@ -108,4 +108,26 @@ export async function handlerRecord(
 
 export function cpuPercent(cpuMs: number, wallMs: number): number {
   return round((cpuMs / wallMs) * 100, 1);
+}
+
+/**
+ * watchDrain with a CPU window over `pids` that opens when the measured window does (after any warm-up)
+ * and closes when it ends. On failure, `stop` runs before the error is thrown on.
+ */
+export async function watchDrainCpu(
+  ctx: BenchContext,
+  queues: readonly string[],
+  opts: { windowMs?: number; timeoutMs: number; warmupMs?: number },
+  pids: Record<string, number>,
+  stop: () => Promise<unknown>,
+): Promise<{ watch: DrainWatch; cpu: ReturnType<CpuWindow['end']> }> {
+  let window = new CpuWindow(pids);
+  let watch: DrainWatch;
+  try {
+    watch = await watchDrain(ctx, queues, opts, () => (window = new CpuWindow(pids)));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { watch, cpu: window.end() };
 }
