@@ -1,5 +1,5 @@
 import type { AppConfig, ConsumerConfig } from './config/types.js';
-import { ConfigError } from './errors.js';
+import { assertHandled } from './handlers/coverage.js';
 import { loadHandlers } from './handlers/loader.js';
 import type { HandlerRegistry } from './handlers/registry.js';
 import { SwappableHandlers } from './handlers/swappable.js';
@@ -15,7 +15,7 @@ import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { parsedMessageFor } from './receipts/inbound.js';
-import { MESSAGE_TYPES, type MessageType } from './receipts/types.js';
+import { MESSAGE_TYPES } from './receipts/types.js';
 import { createConsumerClient } from './smq/client-pool.js';
 import { SmqConsumer, type ConsumerHealth } from './smq/consumer.js';
 import { TokenProvider } from './smq/token-provider.js';
@@ -343,19 +343,4 @@ export class Daemon {
 function restartOnlyChanges(a: AppConfig, b: AppConfig): string[] {
   const keys = ['redis', 'role', 'pipeline', 'http', 'admin', 'credentials', 'log'] as const;
   return keys.filter(k => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
-}
-
-/** Receipts of a type nobody handles would be deleted unprocessed: refuse to start instead. */
-function assertHandled(config: AppConfig, registry: HandlerRegistry): void {
-  const needed = new Set<MessageType>(config.consumers.map(c => c.messageType));
-  if (config.http.port !== 0 && config.role === 'all') for (const t of MESSAGE_TYPES) needed.add(t);
-  for (const type of needed) {
-    if (registry.handlersFor(type).length === 0) {
-      throw new ConfigError(
-        `no handler is registered for ${type}; add "log" or a handler module to "handlers"`,
-        `${config.configDir}/default.json`,
-        'handlers',
-      );
-    }
-  }
 }

@@ -4,6 +4,9 @@ import { redactConfig } from '../config/redact-config.js';
 import type { AppConfig } from '../config/types.js';
 import { configWarnings } from '../config/warnings.js';
 import { CamsError, ConfigError } from '../errors.js';
+import { assertHandled } from '../handlers/coverage.js';
+import { loadHandlers } from '../handlers/loader.js';
+import { silentLogger } from '../observability/logger.js';
 import { redactText } from '../observability/redact.js';
 import { writeLine } from './io.js';
 import type { Command } from './io.js';
@@ -11,15 +14,16 @@ import type { Command } from './io.js';
 const USAGE = `Usage: cams-receipts check-config [--config <dir>] [--json]
 
 Loads the configuration exactly as "start" would (<dir>/default.json, <dir>/<NODE_ENV>.json,
-environment variables, <dir>/queues/*), validates it, and prints the effective configuration
-with secrets redacted.
+environment variables, <dir>/queues/*), validates it, imports the handler modules (without
+calling their init) unless the role is poller, and prints the effective configuration with
+secrets redacted.
 
 Options:
   --config <dir>  configuration directory (default: ./config)
-  --json          print one JSON object: {"ok":true,"config":…,"warnings":[…]}
+  --json          print one JSON object: {"ok":true,"config":…,"handlers":[…],"warnings":[…]}
   -h, --help      show this help
 
-Exit codes: 0 valid, 1 invalid configuration, 2 usage error.`;
+Exit codes: 0 valid, 1 invalid configuration or handler module, 2 usage error.`;
 
 function consumerSummary(config: AppConfig): string {
   const { consumers } = config;
@@ -33,6 +37,17 @@ function errorDetails(err: unknown): { code: string; message: string; file?: str
   const code = err instanceof CamsError ? err.code : 'ERROR';
   if (!(err instanceof ConfigError)) return { code, message };
   return { code, message, ...(err.file ? { file: err.file } : {}), ...(err.key ? { key: err.key } : {}) };
+}
+
+/**
+ * Imports and validates the handler modules as `start` would, without calling init (no connections are
+ * opened), and checks every consumed type has one. A poller runs no handlers, so it needs none.
+ */
+async function checkHandlers(config: AppConfig): Promise<readonly string[] | undefined> {
+  if (config.role === 'poller') return undefined;
+  const registry = await loadHandlers(config.handlers, config.configDir, { logger: silentLogger() });
+  assertHandled(config, registry);
+  return registry.names();
 }
 
 /** `cams-receipts check-config`: validates the configuration and prints it, secrets redacted. */
@@ -66,13 +81,23 @@ export const checkConfigCommand: Command = async (args, io) => {
     if (values.json) writeLine(io.stdout, JSON.stringify({ ok: false, error: details }));
     return 1;
   }
+  let handlers: readonly string[] | undefined;
+  try {
+    handlers = await checkHandlers(config);
+  } catch (err) {
+    const details = errorDetails(err);
+    writeLine(io.stderr, `invalid handlers: ${details.message}`);
+    if (values.json) writeLine(io.stdout, JSON.stringify({ ok: false, error: details }));
+    return 1;
+  }
   const warnings = configWarnings(config);
   if (values.json) {
-    writeLine(io.stdout, JSON.stringify({ ok: true, config: redactConfig(config), warnings }));
+    writeLine(io.stdout, JSON.stringify({ ok: true, config: redactConfig(config), handlers, warnings }));
     return 0;
   }
   writeLine(io.stdout, JSON.stringify(redactConfig(config), null, 2));
   writeLine(io.stdout, consumerSummary(config));
+  writeLine(io.stdout, handlers ? `handlers: ${handlers.join(', ')}` : 'handlers: not loaded (role poller)');
   for (const warning of warnings) writeLine(io.stderr, `warning: ${warning}`);
   return 0;
 };

@@ -39,6 +39,15 @@ const SECRETS = {
   REDIS_URL: 'redis://:redis-pw-555@127.0.0.1:6379/0',
 };
 
+/** A handler module whose init would fail: check-config must import it without calling init. */
+const FORWARDER = `export default {
+  name: 'forwarder',
+  messageTypes: ['ChatAppStatus'],
+  init() { throw new Error('init must not run during check-config'); },
+  handle() {},
+};
+`;
+
 function configWithSecrets(): string {
   return tempDir({
     'config/default.json': {
@@ -46,9 +55,10 @@ function configWithSecrets(): string {
       admin: { dashboard: { enabled: true } },
       handlers: [
         'log',
-        { module: './forward.js', options: { url: 'http://x', hmacSecret: 'hmac-secret-777' } },
+        { module: './forward.mjs', options: { url: 'http://x', hmacSecret: 'hmac-secret-777' } },
       ],
     },
+    'config/forward.mjs': FORWARDER,
     'config/queues/cams.yaml': '- messageType: ChatAppStatus\n  queueName: Alicom-Queue-1-ChatAppStatus\n',
   });
 }
@@ -74,6 +84,43 @@ describe('check-config', () => {
       'non-secret keys stay readable',
     );
     assert.match(summary ?? '', /^consumers: 1: ChatAppStatus Alicom-Queue-1-ChatAppStatus \(cams, https:/);
+    assert.match(summary ?? '', /^handlers: log, forwarder$/m);
+  });
+
+  test('a handler module that is missing or malformed exits 1, naming it; a poller does not load handlers', async () => {
+    const files = (module: string) => ({
+      'config/default.json': { handlers: ['log', { module }] },
+      'config/bad-shape.mjs': 'export default { name: "half" };\n',
+      'config/queues/q.json': { messageType: 'ChatAppStatus', queueName: 'Alicom-Queue-1-ChatAppStatus' },
+    });
+    const missing = await run(['--json'], tempDir(files('./no-such-handler.mjs')));
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /invalid handlers: .*no-such-handler\.mjs/);
+    const out = JSON.parse(missing.stdout) as { ok: boolean; error: Record<string, string> };
+    assert.equal(out.ok, false);
+    assert.equal(out.error['code'], 'CAMS_ERR_HANDLER_LOAD');
+
+    const malformed = await run([], tempDir(files('./bad-shape.mjs')));
+    assert.equal(malformed.code, 1);
+    assert.match(malformed.stderr, /invalid handlers: .*bad-shape\.mjs/);
+
+    const poller = await run(['--json'], tempDir(files('./no-such-handler.mjs')), { CAMS_ROLE: 'poller' });
+    assert.equal(poller.code, 0, poller.stderr);
+    assert.equal((JSON.parse(poller.stdout) as { handlers?: unknown }).handlers, undefined);
+  });
+
+  test('a consumed type without any handler exits 1 with the handlers key', async () => {
+    const cwd = tempDir({
+      'config/default.json': { handlers: [{ module: './forward.mjs' }] },
+      'config/forward.mjs': FORWARDER,
+      'config/queues/q.json': { messageType: 'ChatAppInbound', queueName: 'Alicom-Queue-1-ChatAppInbound' },
+    });
+    const result = await run(['--json'], cwd);
+    assert.equal(result.code, 1);
+    const out = JSON.parse(result.stdout) as { error: Record<string, string> };
+    assert.equal(out.error['code'], 'CAMS_ERR_CONFIG');
+    assert.equal(out.error['key'], 'handlers');
+    assert.match(out.error['message'] ?? '', /no handler is registered for ChatAppInbound/);
   });
 
   test('--json prints one object; warnings are included; unset secrets show as empty', async () => {
@@ -85,9 +132,11 @@ describe('check-config', () => {
     const out = JSON.parse(result.stdout) as {
       ok: boolean;
       config: { credentials: object };
+      handlers: string[];
       warnings: string[];
     };
     assert.equal(out.ok, true);
+    assert.deepEqual(out.handlers, ['log']);
     assert.deepEqual(out.config.credentials, { accessKeyId: '', accessKeySecret: '' });
     assert.match(out.warnings.join('\n'), /ALIBABA_CLOUD_ACCESS_KEY_ID/);
   });
