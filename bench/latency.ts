@@ -11,6 +11,7 @@ import { startDaemon, writeDaemonConfig } from './lib/daemon-process.js';
 import { BENCH_QUEUES, TYPE_MIX, inject, uniqueReceipt } from './lib/load.js';
 import { cpuPercent, handlerRecord, logFile, resetAll, type BenchContext } from './lib/measure.js';
 import type { ScenarioResult } from './lib/report.js';
+import { stageLatency, type StageLatency } from './lib/stages.js';
 import { CpuWindow, percentile, sleep, waitFor } from './lib/system.js';
 
 export const LATENCY_TARGET_P99_MS = 100;
@@ -72,6 +73,7 @@ async function offerLoad(
 
 interface RateResult {
   readonly rate: number;
+  readonly stages: StageLatency;
   readonly offered: { sent: number; seconds: number };
   readonly window: ReturnType<CpuWindow['end']>;
   readonly smqRequestsPerSecond: number;
@@ -99,6 +101,7 @@ async function measureAt(
     driver: process.pid,
   });
   const requests0 = (await ctx.emulator.stats()).requests;
+  const startedAtMs = Date.now();
   ctx.log(`latency: offering ${rate}/s for ${durationMs / 1000} s`);
   const offered = await offerLoad(ctx, rate, durationMs);
   const window = cpuWindow.end();
@@ -119,6 +122,7 @@ async function measureAt(
   const latencies = [...inOrder].sort((x, y) => x - y);
   return {
     rate,
+    stages: await stageLatency(ctx.redis.client, '{cams}', startedAtMs),
     offered,
     window,
     smqRequestsPerSecond: Math.round(requests / offered.seconds),
@@ -130,6 +134,10 @@ async function measureAt(
     max: latencies[latencies.length - 1] ?? NaN,
     handledTwice: record.handledTwice,
   };
+}
+
+function stageText(s: StageLatency): string {
+  return [s.sendToEnqueue, s.enqueueToAdd, s.addToStart].map(([p50, p99]) => `${p50} / ${p99}`).join('; ');
 }
 
 function cpuBreakdown(w: ReturnType<CpuWindow['end']>): string {
@@ -194,6 +202,11 @@ export async function latencyScenario(ctx: BenchContext): Promise<ScenarioResult
         met: main.p99 <= LATENCY_TARGET_P99_MS,
       },
       { metric: 'max', value: main.max, unit: 'ms' },
+      {
+        metric: `stages, p50 / p99 (last ${main.stages.jobs.toLocaleString('en-US')} jobs Redis keeps): send → SMQ enqueue; enqueue → BullMQ add; add → worker start`,
+        value: stageText(main.stages),
+        unit: 'ms',
+      },
       { metric: 'receipts measured', value: main.samples },
       { metric: 'daemon CPU', value: pct(main.window, 'daemon'), unit: '% of a core' },
       {
