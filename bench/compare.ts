@@ -9,6 +9,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildDaemon } from './lib/build.js';
 import { runDaemon, type DaemonRunResult } from './lib/daemon-run.js';
 import { startEmulatorProcess } from './lib/emulator-process.js';
 import { BENCH_QUEUES, buildLoad } from './lib/load.js';
@@ -28,12 +29,6 @@ const { values: args, positionals } = parseArgs({
   },
 });
 
-function tsc(project: string, outDir: string): void {
-  const bin = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(process.execPath, [bin, '-p', project, '--outDir', outDir], { stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`the build of ${project} failed`);
-}
-
 /** Builds `ref` from its own sources, unpacked under node_modules so its imports resolve to ours. */
 function buildRef(ref: string): { label: string; buildDir: string } {
   const sha = execFileSync('git', ['rev-parse', '--short', ref], { cwd: root, encoding: 'utf8' }).trim();
@@ -48,7 +43,7 @@ function buildRef(ref: string): { label: string; buildDir: string } {
   const untar = spawnSync('tar', ['-x', '-C', tree], { input: archive.stdout });
   if (untar.status !== 0) throw new Error(`could not unpack ${ref}: ${String(untar.stderr)}`);
   const buildDir = join(cache, `dist-${sha}`);
-  tsc(join(tree, 'tsconfig.build.json'), buildDir);
+  buildDaemon(join(tree, 'tsconfig.build.json'), buildDir);
   return { label: `${ref} (${sha})`, buildDir };
 }
 
@@ -69,7 +64,7 @@ async function main(): Promise<void> {
   const runs = Number(args.runs);
   const messages = Number(args.messages);
   const variants = [buildRef(ref), { label: 'working tree', buildDir: join(cache, 'dist-tree') }];
-  tsc(join(root, 'tsconfig.build.json'), variants[1]!.buildDir);
+  buildDaemon(join(root, 'tsconfig.build.json'), variants[1]!.buildDir);
   const redis = await startRedis();
   const emulator = await startEmulatorProcess(variants[1]!.buildDir, BENCH_QUEUES);
   const logDir = join(here, 'results', 'logs', `compare-${new Date().toISOString().replace(/[:.]/g, '-')}`);

@@ -6,7 +6,6 @@
 // --quick runs smaller sizes and shorter windows (a smoke run; it writes <date>-quick.json only).
 // --only runs some scenarios (no RESULTS.md). --profile starts daemons with --cpu-prof.
 // --daemon-config '<json>' layers settings over the daemon's defaults (to try a change; no RESULTS.md).
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +16,7 @@ import { ioBoundScenario } from './io-bound.js';
 import { latencyScenario } from './latency.js';
 import { memoryScenario } from './memory.js';
 import { scaleOutScenario } from './scale-out.js';
+import { buildDaemon } from './lib/build.js';
 import { productionNodeArgs } from './lib/daemon-process.js';
 import { startEmulatorProcess } from './lib/emulator-process.js';
 import { BENCH_QUEUES } from './lib/load.js';
@@ -45,18 +45,6 @@ const { values: args } = parseArgs({
   },
 });
 
-function build(outDir: string): void {
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(
-    process.execPath,
-    [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', outDir],
-    {
-      stdio: 'inherit',
-    },
-  );
-  if (result.status !== 0) throw new Error('the build failed');
-}
-
 async function main(): Promise<void> {
   const started = performance.now();
   const only = args.only?.split(',').map(s => s.trim());
@@ -71,7 +59,7 @@ async function main(): Promise<void> {
     console.log(`[${((performance.now() - started) / 1000).toFixed(0)}s] ${line}`);
 
   log('building the daemon (tsc)');
-  build(buildDir);
+  buildDaemon(join(root, 'tsconfig.build.json'), buildDir);
   const redis = await startRedis();
   const emulator = await startEmulatorProcess(buildDir, [...BENCH_QUEUES, ...IDLE_QUEUES]);
   log(`redis ${redis.url}, emulator ${emulator.endpoint}`);

@@ -8,6 +8,7 @@ import type { CeilingEmulatorConfig } from './ceiling-emulator-child.js';
 import { startChild } from './child.js';
 import type { QueueSpec } from './emulator-process.js';
 import { preload, type Load } from './load.js';
+import { smqTarget } from './mns.js';
 import {
   cpuPercent,
   handlerRecord,
@@ -66,12 +67,8 @@ export async function emulatorCeiling(
 ): Promise<CeilingResult> {
   await resetAll(ctx);
   await preload(ctx.emulator, load);
-  const { emulator } = ctx;
   const config: CeilingEmulatorConfig = {
-    endpoint: emulator.endpoint,
-    accountId: emulator.accountId,
-    accessKeyId: emulator.accessKeyId,
-    accessKeySecret: emulator.accessKeySecret,
+    ...smqTarget(ctx.emulator),
     queues: queues.map(q => q.queueName),
     loopsPerQueue,
   };
@@ -127,12 +124,8 @@ export async function baseline(
 ): Promise<BaselineResult> {
   await resetAll(ctx);
   await preload(ctx.emulator, opts.load);
-  const { emulator } = ctx;
   const config: BaselineConfig = {
-    endpoint: emulator.endpoint,
-    accountId: emulator.accountId,
-    accessKeyId: emulator.accessKeyId,
-    accessKeySecret: emulator.accessKeySecret,
+    ...smqTarget(ctx.emulator),
     queues: opts.queues,
     handler: { redisUrl: ctx.redis.url, prefix: 'bench', ...opts.handler },
     poolSize: 16,

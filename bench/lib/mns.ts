@@ -24,6 +24,12 @@ export interface SmqTarget {
   readonly accessKeySecret: string;
 }
 
+/** Just the endpoint and keys of `from` (an emulator handle, say), for a child process's config. */
+export function smqTarget(from: SmqTarget): SmqTarget {
+  const { endpoint, accountId, accessKeyId, accessKeySecret } = from;
+  return { endpoint, accountId, accessKeyId, accessKeySecret };
+}
+
 export function mnsClient(target: SmqTarget): MnsClient {
   return new MNSClient(target.accountId, {
     endpoint: target.endpoint,
