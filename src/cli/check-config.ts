@@ -72,23 +72,24 @@ export const checkConfigCommand: Command = async (args, io) => {
     writeLine(io.stdout, USAGE);
     return 0;
   }
+  /** Reports what failed (stderr, and the JSON object with --json); the exit code is 1. */
+  const invalid = (what: string, err: unknown): number => {
+    const details = errorDetails(err);
+    writeLine(io.stderr, `invalid ${what}: ${details.message}`);
+    if (values.json) writeLine(io.stdout, JSON.stringify({ ok: false, error: details }));
+    return 1;
+  };
   let config: AppConfig;
   try {
     config = loadConfig({ cwd: io.cwd, env: io.env, configDir: values.config });
   } catch (err) {
-    const details = errorDetails(err);
-    writeLine(io.stderr, `invalid configuration: ${details.message}`);
-    if (values.json) writeLine(io.stdout, JSON.stringify({ ok: false, error: details }));
-    return 1;
+    return invalid('configuration', err);
   }
   let handlers: readonly string[] | undefined;
   try {
     handlers = await checkHandlers(config);
   } catch (err) {
-    const details = errorDetails(err);
-    writeLine(io.stderr, `invalid handlers: ${details.message}`);
-    if (values.json) writeLine(io.stdout, JSON.stringify({ ok: false, error: details }));
-    return 1;
+    return invalid('handlers', err);
   }
   const warnings = configWarnings(config);
   if (values.json) {
