@@ -56,11 +56,6 @@ const RELEASE = `
 if redis.call('GET', KEYS[2]) == ARGV[1] then return redis.call('DEL', KEYS[2]) end
 return 0`;
 
-/**
- * Per-(handler, dedupe key) completion records with a TTL, plus a lease so two workers never run
- * the same handler for the same receipt at once. Records outlive BullMQ jobs, so a redelivery days
- * later is still recognised.
- */
 interface ScriptCommands {
   camsClaim(numberOfKeys: number, ...args: (string | number)[]): Promise<string[]>;
   camsCommit(numberOfKeys: number, ...args: (string | number)[]): Promise<number>;
@@ -100,6 +95,11 @@ interface Commit {
   readonly finished?: Finished;
 }
 
+/**
+ * Per-(handler, dedupe key) completion records with a TTL, plus a lease so two workers never run
+ * the same handler for the same receipt at once. Records outlive BullMQ jobs, so a redelivery days
+ * later is still recognised.
+ */
 export class IdempotencyStore {
   private readonly scripts: ScriptCommands;
   // Jobs start and finish in bursts (one socket read from Redis resolves several): their claims, and
@@ -108,7 +108,7 @@ export class IdempotencyStore {
   private readonly commits = new TurnBatcher<Commit, void>(batch => this.sendCommits(batch));
 
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
     private readonly keys: KeySpace,
     private readonly ttlSeconds: number,
     private readonly finished: FinishedRecords = { ttlSeconds: 4200, streamMaxLen: 100_000 },
@@ -118,10 +118,7 @@ export class IdempotencyStore {
     redis.defineCommand('camsCommit', { lua: COMMIT });
     redis.defineCommand('camsRelease', { numberOfKeys: 2, lua: RELEASE });
     this.scripts = redis as unknown as ScriptCommands;
-    this.redis = redis;
   }
-
-  private readonly redis: Redis;
 
   async claim(handler: string, dedupeKey: string, leaseMs: number): Promise<ClaimResult> {
     const token = randomUUID();
@@ -144,7 +141,7 @@ export class IdempotencyStore {
     const keys: string[] = [];
     const args: (string | number)[] = [];
     for (const c of claims) {
-      keys.push(this.keys.done(c.handler, c.dedupeKey), this.keys.lock(c.handler, c.dedupeKey));
+      keys.push(...this.recordKeys(c.handler, c.dedupeKey));
       args.push(c.leaseMs, c.token);
     }
     const states = await this.scripts.camsClaim(keys.length, ...keys, ...args);
@@ -159,7 +156,7 @@ export class IdempotencyStore {
     for (const { ran, finished } of commits) {
       args.push(ran.length, finished ? 1 : 0);
       for (const r of ran) {
-        keys.push(this.keys.done(r.handler, r.dedupeKey), this.keys.lock(r.handler, r.dedupeKey));
+        keys.push(...this.recordKeys(r.handler, r.dedupeKey));
         args.push(r.token);
       }
       if (finished) {
@@ -172,11 +169,12 @@ export class IdempotencyStore {
   }
 
   async release(handler: string, dedupeKey: string, token: string): Promise<void> {
-    await this.scripts.camsRelease(
-      this.keys.done(handler, dedupeKey),
-      this.keys.lock(handler, dedupeKey),
-      token,
-    );
+    await this.scripts.camsRelease(...this.recordKeys(handler, dedupeKey), token);
+  }
+
+  /** The done record and the lease of one handler for one receipt, in the order the scripts take them. */
+  private recordKeys(handler: string, dedupeKey: string): [done: string, lock: string] {
+    return [this.keys.done(handler, dedupeKey), this.keys.lock(handler, dedupeKey)];
   }
 
   async isDone(handler: string, dedupeKey: string): Promise<boolean> {
