@@ -22,13 +22,13 @@ import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/index.js';
-import { freePort } from '../src/demo/private-redis.js';
 import { createHttpServer } from '../src/http/server.js';
 import { createLogger } from '../src/observability/logger.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { defaultDedupeKey } from '../src/receipts/dedupe.js';
 import { parsedMessageFor } from '../src/receipts/inbound.js';
 import { MESSAGE_TYPES } from '../src/receipts/types.js';
+import { startRedis } from './lib/system.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -223,36 +223,6 @@ function redisCpuUs(port: number): number {
   const info = spawnSync('redis-cli', ['-p', String(port), 'info', 'cpu']).stdout?.toString() ?? '';
   const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
   return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
-}
-
-async function startRedis(): Promise<{ url: string; port: number; stop: () => void }> {
-  if (spawnSync('redis-server', ['--version']).status !== 0) {
-    throw new Error('redis-server is not installed. Install it with: sudo apt-get install -y redis-server');
-  }
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'cams-bench-http-redis-'));
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: 'ignore' },
-  );
-  for (let i = 0; i < 200; i += 1) {
-    if (
-      spawnSync('redis-cli', ['-p', String(port), 'ping'])
-        .stdout?.toString()
-        .trim() === 'PONG'
-    )
-      break;
-    await new Promise(r => setTimeout(r, 25));
-  }
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    stop() {
-      child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** How long a phase may take after its load stops for the handler to see every accepted receipt. */
@@ -460,7 +430,7 @@ async function runMode(mode: Mode, settings: RunSettings): Promise<PhaseResult[]
     return [fixed, saturation];
   } finally {
     await server?.stop();
-    redis.stop();
+    await redis.stop();
   }
 }
 

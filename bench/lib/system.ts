@@ -26,6 +26,7 @@ export async function waitFor(probe: () => Promise<boolean> | boolean, timeoutMs
 
 export interface PrivateRedis {
   readonly url: string;
+  readonly port: number;
   readonly pid: number;
   /** A client for the benchmark's own reads and resets. */
   readonly client: Redis;
@@ -64,6 +65,7 @@ export async function startRedis(): Promise<PrivateRedis> {
   if (!up) throw new Error(`redis-server did not start on port ${port}`);
   return {
     url,
+    port,
     pid: child.pid ?? 0,
     client,
     // Our own server, started above: flushing it touches nobody else's data.
