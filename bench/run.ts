@@ -6,6 +6,7 @@
 // --quick runs smaller sizes and shorter windows (a smoke run; it writes <date>-quick.json only).
 // --only runs some scenarios (no RESULTS.md). --profile starts daemons with --cpu-prof.
 // --daemon-config '<json>' layers settings over the daemon's defaults (to try a change; no RESULTS.md).
+// --node-args='<flags>' adds node flags after the production ones (to try a change; no RESULTS.md).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     'daemon-config': { type: 'string' },
+    'node-args': { type: 'string' },
   },
 });
 
@@ -69,7 +71,10 @@ async function main(): Promise<void> {
     emulator,
     quick: args.quick ?? false,
     logDir,
-    daemonExecArgv: args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(logDir, 'profiles')}`] : [],
+    daemonExecArgv: [
+      ...(args['node-args']?.split(/\s+/).filter(Boolean) ?? []),
+      ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(logDir, 'profiles')}`] : []),
+    ],
     daemonConfig: args['daemon-config']
       ? (JSON.parse(args['daemon-config']) as Record<string, unknown>)
       : undefined,
@@ -90,11 +95,13 @@ async function main(): Promise<void> {
   }
 
   const seconds = (performance.now() - started) / 1000;
-  const partial = ctx.quick || only !== undefined || ctx.daemonConfig !== undefined;
+  const custom = ctx.daemonConfig !== undefined || args['node-args'] !== undefined;
+  const partial = ctx.quick || only !== undefined || custom;
   const flags = [
     ...(ctx.quick ? ['--quick'] : []),
     ...(only ? ['--only', only.join(',')] : []),
     ...(args['daemon-config'] ? ['--daemon-config', `'${args['daemon-config']}'`] : []),
+    ...(args['node-args'] ? [`--node-args='${args['node-args']}'`] : []),
   ];
   const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
   const m = machine();
@@ -107,7 +114,7 @@ async function main(): Promise<void> {
     daemonNodeArgs: productionNodeArgs(),
     results,
   };
-  const suffix = [ctx.quick ? 'quick' : '', only?.join('+') ?? '', ctx.daemonConfig ? 'custom' : '']
+  const suffix = [ctx.quick ? 'quick' : '', only?.join('+') ?? '', custom ? 'custom' : '']
     .filter(Boolean)
     .join('-');
   const file = join(here, 'results', `${date}${suffix ? `-${suffix}` : ''}.json`);
