@@ -96,7 +96,7 @@ export const configSchema: convict.Schema<ConfigProperties> = {
     maxInFlight: {
       doc: 'Messages one consumer loop holds at once; it receives only as many as it has room for.',
       format: int(1, 100_000),
-      default: 256,
+      default: 1024,
     },
     waitSeconds: {
       doc: 'Long-poll wait of BatchReceiveMessage (0 to 30).',
@@ -172,9 +172,9 @@ export const configSchema: convict.Schema<ConfigProperties> = {
   },
   pipeline: {
     concurrency: {
-      doc: 'Handler jobs run at once per message type in this process.',
+      doc: 'Handler jobs run at once per message type in this process (spread over BullMQ workers of at most 64 each).',
       format: int(1, 10_000),
-      default: 64,
+      default: 256,
     },
     attempts: {
       doc: 'Attempts per job before it is dead-lettered.',

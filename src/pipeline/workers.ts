@@ -19,12 +19,28 @@ export interface WorkerPoolOptions {
   readonly shutdown: AbortSignal;
 }
 
-/** BullMQ workers, one per message type, running the receipt processor. */
+/**
+ * Most job slots one BullMQ worker gets. A worker fetches jobs one Redis round trip at a time and starts
+ * them once its fetch run ends, so one worker with many slots is slow to start a burst (and slower in a
+ * drain); several smaller workers fetch in parallel.
+ */
+export const MAX_SLOTS_PER_WORKER = 64;
+
+/** How `concurrency` slots per type are spread: as few workers as hold them, with equal shares. */
+export function workerShares(concurrency: number): { workers: number; slotsEach: number } {
+  const workers = Math.ceil(concurrency / MAX_SLOTS_PER_WORKER);
+  return { workers, slotsEach: Math.ceil(concurrency / workers) };
+}
+
+/** BullMQ workers running the receipt processor: for each message type, enough to hold its slots. */
 export class WorkerPool {
   private readonly workers: Worker<ReceiptJobData, ReceiptJobResult>[];
 
   constructor(private readonly opts: WorkerPoolOptions) {
-    this.workers = opts.types.map(type => this.createWorker(type));
+    const { workers, slotsEach } = workerShares(opts.config.concurrency);
+    this.workers = opts.types.flatMap(type =>
+      Array.from({ length: workers }, () => this.createWorker(type, slotsEach)),
+    );
   }
 
   async waitUntilReady(): Promise<void> {
@@ -40,7 +56,7 @@ export class WorkerPool {
     return this.workers.length;
   }
 
-  private createWorker(type: MessageType): Worker<ReceiptJobData, ReceiptJobResult> {
+  private createWorker(type: MessageType, slots: number): Worker<ReceiptJobData, ReceiptJobResult> {
     const { config } = this.opts;
     const worker = new Worker<ReceiptJobData, ReceiptJobResult>(
       queueNameFor(type),
@@ -48,7 +64,7 @@ export class WorkerPool {
       {
         connection: this.opts.blockingConnection(),
         prefix: this.opts.keys.prefix,
-        concurrency: config.concurrency,
+        concurrency: slots,
         // Renewed at half this interval while the job runs; after a crash the job is retried once it lapses.
         lockDuration: config.lockDurationMs,
         stalledInterval: config.stalledIntervalMs,
