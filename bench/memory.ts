@@ -1,10 +1,13 @@
 // Scenario 4, Memory: the daemon drains a backlog of 20k and of 200k messages; its peak RSS must stay
 // flat (bounded by maxInFlight, not by the backlog) and at most 200 MB.
+import { configSchema } from '../src/config/schema.js';
 import { runDaemon } from './lib/daemon-run.js';
 import { BENCH_QUEUES, buildLoad } from './lib/load.js';
 import type { BenchContext } from './lib/measure.js';
 import type { ScenarioResult } from './lib/report.js';
 import { round } from './lib/system.js';
+
+const MAX_IN_FLIGHT = configSchema.smq.maxInFlight.default;
 
 export const MEMORY_TARGET_MB = 200;
 
@@ -28,7 +31,7 @@ export async function memoryScenario(ctx: BenchContext): Promise<ScenarioResult>
     parameters: {
       backlogs: sizes.map(n => n.toLocaleString('en-US')).join(' and '),
       window: 'until SMQ is empty, at most 90 s',
-      settings: 'production defaults (maxInFlight 256 per loop, 3 loops)',
+      settings: `production defaults (maxInFlight ${MAX_IN_FLIGHT} per loop, 3 loops)`,
       handler: 'no-op',
       measured: 'VmHWM of the daemon process',
     },
