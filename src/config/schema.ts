@@ -96,7 +96,7 @@ export const configSchema: convict.Schema<ConfigProperties> = {
     maxInFlight: {
       doc: 'Messages one consumer loop holds at once; it receives only as many as it has room for.',
       format: int(1, 100_000),
-      default: 1024,
+      default: 512,
     },
     waitSeconds: {
       doc: 'Long-poll wait of BatchReceiveMessage (0 to 30).',
