@@ -14,6 +14,7 @@ import { createHealthChecker, type ConsumerProbe, type HealthChecker } from './o
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { Pipeline } from './pipeline/pipeline.js';
+import { workerShares } from './pipeline/workers.js';
 import { parsedMessageFor } from './receipts/inbound.js';
 import { MESSAGE_TYPES } from './receipts/types.js';
 import { createConsumerClient } from './smq/client-pool.js';
@@ -118,6 +119,8 @@ export class Daemon {
       role: config.role,
       consumers: config.consumers.map(c => `${c.messageType}=${c.queueName}`),
       handlers: this.handlers?.registry.names() ?? [],
+      // How the handler slots per type are spread over BullMQ workers (see pipeline.concurrency).
+      ...(this.runsWorkers ? { workersPerType: workerShares(config.pipeline.concurrency) } : {}),
       http: this.httpUrl,
     });
   }
