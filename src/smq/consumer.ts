@@ -444,14 +444,12 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
     results: readonly SubmitResult[],
     finish: (d: Delivery) => void,
   ): Promise<void> {
-    // The lease's signal ends the waits when the lease is lost, or when the drain deadline passes
-    // (#shutdown interrupts every lease): one signal per message, shared by all its waits.
-    const { signal } = d.lease;
+    // The lease ends the waits when it is lost, or when the drain deadline passes (#shutdown interrupts
+    // every lease). A wait left behind ends when its job finishes, or when the sweep finds the job gone.
     const { messageType } = this.#config;
     try {
-      await Promise.all(
-        results.filter(r => !r.finished).map(r => this.#completions.wait(messageType, r.jobId, signal)),
-      );
+      const waits = results.filter(r => !r.finished).map(r => this.#completions.wait(messageType, r.jobId));
+      await Promise.race([Promise.all(waits), d.lease.interrupted]);
     } catch (err) {
       await this.#giveUp(d, err);
       finish(d);
@@ -466,7 +464,7 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
       await this.#leases.release(d.lease);
       return;
     }
-    if (d.lease.signal.aborted) return; // the keeper already logged it; the message redelivers
+    if (d.lease.interruptedBy) return; // the keeper already logged it; the message redelivers
     this.logger.warn('job did not finish; the message will redeliver', {
       event: 'job_lost',
       messageId: d.message.messageId,

@@ -7,11 +7,13 @@ import type { SmqMessage, SmqQueueClient } from './types.js';
 export interface Lease {
   readonly messageId: string;
   readonly receivedAtMs: number;
+  /** Why the lease was interrupted: it was lost (its handle died), or the keeper interrupted every lease. */
+  readonly interruptedBy: Error | undefined;
   /**
-   * Aborts when the lease is lost (its handle died), or when the keeper interrupts every lease at a hard
-   * stop: whoever waits on the message can stop.
+   * Rejects with that reason, and never resolves: whoever waits on the message races it, and stops. A
+   * promise rather than an AbortSignal: one lease per message in flight, and a signal costs far more.
    */
-  readonly signal: AbortSignal;
+  readonly interrupted: Promise<never>;
 }
 
 export type LeaseLossReason = 'max_lease' | 'visibility_passed' | 'handle_lost';
@@ -37,7 +39,9 @@ export interface LeaseKeeperOptions {
 }
 
 class LeaseState implements Lease {
-  readonly controller = new AbortController();
+  readonly interrupted: Promise<never>;
+  interruptedBy: Error | undefined;
+  #reject: (reason: Error) => void = () => undefined;
   handle: string;
   nextVisibleTimeMs: number;
   /** The extension in flight; release waits for it so the delete uses the handle it returns. */
@@ -53,10 +57,15 @@ class LeaseState implements Lease {
   ) {
     this.handle = message.receiptHandle;
     this.nextVisibleTimeMs = message.nextVisibleTimeMs;
+    this.interrupted = new Promise<never>((_, reject) => (this.#reject = reject));
+    // Interrupted while nobody waits on it: not an unhandled rejection.
+    this.interrupted.catch(() => undefined);
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  interrupt(reason: Error): void {
+    if (this.interruptedBy) return;
+    this.interruptedBy = reason;
+    this.#reject(reason);
   }
 }
 
@@ -139,11 +148,11 @@ export class LeaseKeeper extends SafeEmitter<LeaseKeeperEvents> {
   }
 
   /**
-   * Aborts the signal of every lease held, so whoever waits on those messages stops (the drain deadline
-   * passed). The leases are not lost: they are still released, and extended until then.
+   * Interrupts every lease held, so whoever waits on those messages stops (the drain deadline passed). The
+   * leases are not lost: they are still released, and extended until then.
    */
   interruptAll(): void {
-    for (const lease of this.#leases) lease.controller.abort(new Error('stopping'));
+    for (const lease of this.#leases) lease.interrupt(new Error('stopping'));
   }
 
   /** Forgets every lease (shutdown); unfinished messages redeliver when their visibility ends. */
@@ -212,7 +221,7 @@ export class LeaseKeeper extends SafeEmitter<LeaseKeeperEvents> {
     if (lease.lost) return;
     lease.lost = true;
     this.#forget(lease);
-    lease.controller.abort(new Error(`lease lost: ${reason}`));
+    lease.interrupt(new Error(`lease lost: ${reason}`));
     this.logger.warn('lease lost; the message will redeliver', {
       event: 'lease_expired',
       messageId: lease.messageId,

@@ -84,7 +84,8 @@ test('stops extending at maxLeaseMs, asks only for what is left, and reports the
   assert.ok(queue.lastVisibilitySeconds! <= 2, `asked for ${queue.lastVisibilitySeconds} s`);
   const [expired] = (await once(leases, 'expired')) as [{ reason: string }];
   assert.equal(expired.reason, 'max_lease');
-  assert.ok(lease.signal.aborted);
+  assert.ok(lease.interruptedBy);
+  await assert.rejects(lease.interrupted, /lease lost/);
   assert.equal(queue.visibleCount(), 1, 'the message is visible again, to redeliver');
   assert.equal(await leases.release(lease), undefined);
 });
@@ -97,7 +98,8 @@ test('a dead handle (MessageNotExist on extension) drops the lease locally', asy
   queue.failNext('changeVisibility', new SmqError('gone', 'empty', 'MessageNotExist'));
   const [expired] = (await once(leases, 'expired')) as [{ reason: string }];
   assert.equal(expired.reason, 'handle_lost');
-  assert.ok(lease.signal.aborted);
+  assert.ok(lease.interruptedBy);
+  await assert.rejects(lease.interrupted, /lease lost/);
   assert.equal(await leases.release(lease), undefined);
 });
 
@@ -112,5 +114,6 @@ test('transient extension failures are retried; once visibility passed the lease
   const [expired] = (await once(leases, 'expired')) as [{ reason: string }];
   assert.equal(expired.reason, 'visibility_passed');
   assert.ok(failures >= 2, `retried ${failures} times`);
-  assert.ok(lease.signal.aborted);
+  assert.ok(lease.interruptedBy);
+  await assert.rejects(lease.interrupted, /lease lost/);
 });
