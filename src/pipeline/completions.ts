@@ -66,27 +66,37 @@ export class BullMqCompletions implements CompletionSource {
         return;
       }
       const key = waiterKey(messageType, jobId);
+      if (!signal) {
+        // The common case (pollers): no listener to remove, so no wrappers to build.
+        this.addWaiter(key, { resolve, reject, sinceMs: Date.now() });
+        this.scheduleCheck(messageType, jobId);
+        return;
+      }
       const waiter: Waiter = {
         resolve: outcome => {
-          signal?.removeEventListener('abort', onAbort);
+          signal.removeEventListener('abort', onAbort);
           resolve(outcome);
         },
         reject: err => {
-          signal?.removeEventListener('abort', onAbort);
+          signal.removeEventListener('abort', onAbort);
           reject(err);
         },
         sinceMs: Date.now(),
       };
       const onAbort = () => {
         this.removeWaiter(key, waiter);
-        reject(signal?.reason ?? new DOMException('aborted', 'AbortError'));
+        reject(signal.reason ?? new DOMException('aborted', 'AbortError'));
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const list = this.waiters.get(key);
-      if (list) list.push(waiter);
-      else this.waiters.set(key, [waiter]);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.addWaiter(key, waiter);
       this.scheduleCheck(messageType, jobId);
     });
+  }
+
+  private addWaiter(key: string, waiter: Waiter): void {
+    const list = this.waiters.get(key);
+    if (list) list.push(waiter);
+    else this.waiters.set(key, [waiter]);
   }
 
   get waiting(): number {
