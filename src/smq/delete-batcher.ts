@@ -48,7 +48,9 @@ export class DeleteBatcher extends SafeEmitter<DeleteBatcherEvents> {
     this.#client = options.client;
     this.#flushMs = options.flushMs;
     this.#maxBatch = Math.min(16, options.maxBatch ?? 16);
-    this.#attempts = options.attempts ?? 4;
+    // About 9 s of retries (200 ms doubling to 2 s): an SMQ hiccup or a token refresh rarely outlasts it,
+    // and giving up costs a redelivery only after the message's whole visibility timeout.
+    this.#attempts = options.attempts ?? 8;
     this.#retry = {
       baseMs: options.retryBaseMs ?? 200,
       maxMs: options.retryMaxMs ?? 2_000,
