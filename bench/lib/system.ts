@@ -1,12 +1,10 @@
 // Processes the benchmark runs beside the daemon: a private redis-server, and readings of another
 // process's memory and CPU time from /proc (Linux), so the daemon is measured as its own process.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 
-import { freePort } from '../../src/demo/private-redis.js';
+import { freePort, PrivateRedisServer, REDIS_INSTALL_HINT } from '../../src/demo/private-redis.js';
 
 export { freePort };
 
@@ -37,43 +35,23 @@ export interface PrivateRedis {
 
 /** A redis-server of our own on a free port, with persistence off, as the issue asks. */
 export async function startRedis(): Promise<PrivateRedis> {
-  if (spawnSync('redis-server', ['--version']).status !== 0) {
-    throw new Error('redis-server is not installed (sudo apt-get install -y redis-server)');
+  if (!PrivateRedisServer.isInstalled()) {
+    throw new Error(`redis-server is not installed (${REDIS_INSTALL_HINT})`);
   }
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'cams-bench-redis-'));
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: 'ignore' },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  const server = await PrivateRedisServer.start();
+  const client = new Redis(server.url, { maxRetriesPerRequest: 3 });
   client.on('error', () => undefined);
-  const up = await waitFor(
-    async () => {
-      try {
-        if (client.status !== 'ready') await client.connect();
-        return (await client.ping()) === 'PONG';
-      } catch {
-        return false;
-      }
-    },
-    10_000,
-    100,
-  );
-  if (!up) throw new Error(`redis-server did not start on port ${port}`);
+  await client.ping();
   return {
-    url,
-    port,
-    pid: child.pid ?? 0,
+    url: server.url,
+    port: server.port,
+    pid: server.pid,
     client,
     // Our own server, started above: flushing it touches nobody else's data.
     flush: async () => void (await client.flushall()),
     stop: async () => {
       client.disconnect();
-      await killAndWait(child, 'SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
+      await server.destroy();
     },
   };
 }

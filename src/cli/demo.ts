@@ -62,7 +62,8 @@ async function runDemo(io: CliIo, rate: number, duplicateRatio: number, httpPort
       );
       return 1;
     }
-    redis = await PrivateRedisServer.start();
+    // Its own process group: a Ctrl-C meant for the demo must not kill Redis before the daemon drains.
+    redis = await PrivateRedisServer.start({ ownProcessGroup: true });
     redisUrl = redis.url;
   }
   const emulator = await startEmulator({ port: 0, ratePerSecond: rate, duplicateRatio });

@@ -11,20 +11,32 @@ export class PrivateRedisServer {
   private child: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'cams-redis-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly ownProcessGroup: boolean,
+  ) {}
 
   static isInstalled(): boolean {
     return spawnSync('redis-server', ['--version']).status === 0;
   }
 
-  static async start(): Promise<PrivateRedisServer> {
-    const server = new PrivateRedisServer(await freePort());
+  /**
+   * `ownProcessGroup`: a Ctrl-C at the terminal does not reach the server (the demo stops it itself, after the
+   * daemon drained). Off, the server dies with a Ctrl-C like the rest of the command (tests, benchmarks).
+   */
+  static async start({ ownProcessGroup = false } = {}): Promise<PrivateRedisServer> {
+    const server = new PrivateRedisServer(await freePort(), ownProcessGroup);
     await server.restart();
     return server;
   }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** The server's process id while it runs (0 when stopped), for reading its CPU time. */
+  get pid(): number {
+    return this.child?.pid ?? 0;
   }
 
   /** Starts the server again on the same port (empty: it keeps nothing on disk). */
@@ -43,8 +55,7 @@ export class PrivateRedisServer {
         '--dir',
         this.dir,
       ],
-      // Its own process group: a Ctrl-C meant for the demo must not kill Redis before the daemon drains.
-      { stdio: 'ignore', detached: true },
+      { stdio: 'ignore', detached: this.ownProcessGroup },
     );
     for (let i = 0; i < 200; i += 1) {
       const ping = spawnSync('redis-cli', ['-p', String(this.port), 'ping']);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-/** The suite's Redis (scripts/test.mjs starts a private one unless REDIS_URL is set). Never flush it. */
+/** The suite's Redis (scripts/test.ts starts a private one unless REDIS_URL is set). Never flush it. */
 export function redisUrl(): string {
   const url = process.env['REDIS_URL'];
   if (!url) throw new Error('REDIS_URL is not set; run the tests with `npm test`');
