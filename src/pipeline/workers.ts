@@ -26,10 +26,15 @@ export interface WorkerPoolOptions {
  */
 export const MAX_SLOTS_PER_WORKER = 64;
 
-/** How `concurrency` slots per type are spread: as few workers as hold them, with equal shares. */
-export function workerShares(concurrency: number): { workers: number; slotsEach: number } {
+/**
+ * How `concurrency` slots per type are spread: the slots of each worker, as few workers as hold them,
+ * shares differing by at most one and adding up to exactly `concurrency`.
+ */
+export function workerShares(concurrency: number): number[] {
   const workers = Math.ceil(concurrency / MAX_SLOTS_PER_WORKER);
-  return { workers, slotsEach: Math.ceil(concurrency / workers) };
+  const base = Math.floor(concurrency / workers);
+  const larger = concurrency - base * workers;
+  return Array.from({ length: workers }, (_, i) => (i < larger ? base + 1 : base));
 }
 
 /** BullMQ workers running the receipt processor: for each message type, enough to hold its slots. */
@@ -37,10 +42,8 @@ export class WorkerPool {
   private readonly workers: Worker<ReceiptJobData, ReceiptJobResult>[];
 
   constructor(private readonly opts: WorkerPoolOptions) {
-    const { workers, slotsEach } = workerShares(opts.config.concurrency);
-    this.workers = opts.types.flatMap(type =>
-      Array.from({ length: workers }, () => this.createWorker(type, slotsEach)),
-    );
+    const shares = workerShares(opts.config.concurrency);
+    this.workers = opts.types.flatMap(type => shares.map(slots => this.createWorker(type, slots)));
   }
 
   async waitUntilReady(): Promise<void> {

@@ -97,7 +97,7 @@ describe('PM2 runs ecosystem.config.js', () => {
     const started0 = events(outLog).find(e => e['event'] === 'daemon_started');
     assert.equal(started0?.['level'], 'info', 'production: one JSON object per line');
     // The default 256 slots per type run as 4 BullMQ workers of 64.
-    assert.deepEqual(started0?.['workersPerType'], { workers: 4, slotsEach: 64 });
+    assert.deepEqual(started0?.['workersPerType'], [64, 64, 64, 64]);
 
     // The preloaded receipts are processed and deleted while the generator keeps adding more.
     const deleted = () => Object.values(emulator?.stats().queues ?? {}).reduce((n, q) => n + q.deleted, 0);

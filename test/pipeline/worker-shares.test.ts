@@ -12,11 +12,21 @@ after(async () => {
 
 test('slots per type are spread over as few workers of at most 64 as hold them, in equal shares', () => {
   assert.equal(MAX_SLOTS_PER_WORKER, 64);
-  assert.deepEqual(workerShares(1), { workers: 1, slotsEach: 1 });
-  assert.deepEqual(workerShares(64), { workers: 1, slotsEach: 64 });
-  assert.deepEqual(workerShares(65), { workers: 2, slotsEach: 33 });
-  assert.deepEqual(workerShares(256), { workers: 4, slotsEach: 64 });
-  assert.deepEqual(workerShares(150), { workers: 3, slotsEach: 50 });
+  assert.deepEqual(workerShares(1), [1]);
+  assert.deepEqual(workerShares(64), [64]);
+  assert.deepEqual(workerShares(65), [33, 32]);
+  assert.deepEqual(workerShares(256), [64, 64, 64, 64]);
+  assert.deepEqual(workerShares(150), [50, 50, 50]);
+  for (let concurrency = 1; concurrency <= 1000; concurrency += 1) {
+    const shares = workerShares(concurrency);
+    assert.equal(
+      shares.reduce((a, b) => a + b, 0),
+      concurrency,
+      `${concurrency}: never more slots than configured`,
+    );
+    assert.ok(Math.max(...shares) <= MAX_SLOTS_PER_WORKER);
+    assert.ok(Math.max(...shares) - Math.min(...shares) <= 1);
+  }
 });
 
 test('a type with more slots than one worker holds runs that many handlers at once', async () => {
