@@ -3,7 +3,7 @@ import type { Principal } from './auth.js';
 import { QUEUE_NAME, md5Upper, type Broker } from './broker.js';
 import { MnsFailure, fail } from './mns-errors.js';
 import type { EmulatedQueue, QueueAttributes, StoredMessage } from './queue.js';
-import { messagesReply, queueFields, rootElement, sentFields } from './render.js';
+import { messagesReply, queueFields, queueListEntry, rootElement, sentFields } from './render.js';
 import { XmlSyntaxError, childText, escapeXml, parseXml, type XmlElement } from './xml.js';
 
 /** One SMQ request after HTTP parsing. Query names are lower-cased: clients disagree on their case. */
@@ -277,8 +277,7 @@ export class MnsApi {
     const names = [...this.broker.queues.keys()].filter(n => n.startsWith(prefix) && n >= marker).sort();
     let inner = '';
     for (const n of names.slice(0, limit)) {
-      const meta = withMeta ? queueFields(this.broker.queues.get(n) as EmulatedQueue) : '';
-      inner += `<Queue><QueueURL>${call.hostUrl}/queues/${n}</QueueURL>${meta}</Queue>`;
+      inner += queueListEntry(this.broker.queues.get(n) as EmulatedQueue, call.hostUrl, withMeta);
     }
     // NextMarker appears only when more results exist (Python chokes on an empty one).
     if (names.length > limit) inner += `<NextMarker>${names[limit]}</NextMarker>`;

@@ -76,12 +76,22 @@ function bool(value: boolean): string {
   return value ? 'True' : 'False';
 }
 
+/** One ListQueue entry: QueueName and QueueURL, plus the other eleven attribute fields when meta is asked for. */
+export function queueListEntry(queue: EmulatedQueue, hostUrl: string, withMeta: boolean): string {
+  const meta = withMeta ? attributeFields(queue) : '';
+  return `<Queue><QueueName>${queue.name}</QueueName><QueueURL>${hostUrl}/queues/${queue.name}</QueueURL>${meta}</Queue>`;
+}
+
 /** The twelve GetQueueAttributes fields (Python requires all of them). */
 export function queueFields(queue: EmulatedQueue): string {
+  return `<QueueName>${queue.name}</QueueName>${attributeFields(queue)}`;
+}
+
+function attributeFields(queue: EmulatedQueue): string {
   const a = queue.attributes;
   const s = queue.snapshot();
   return (
-    `<QueueName>${queue.name}</QueueName><CreateTime>${queue.createTimeS}</CreateTime>` +
+    `<CreateTime>${queue.createTimeS}</CreateTime>` +
     `<LastModifyTime>${queue.lastModifyTimeS}</LastModifyTime><DelaySeconds>${a.delaySeconds}</DelaySeconds>` +
     `<MaximumMessageSize>${a.maximumMessageSize}</MaximumMessageSize>` +
     `<MessageRetentionPeriod>${a.messageRetentionPeriod}</MessageRetentionPeriod>` +

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { keyClient, rejection, start, type Message, type MnsClient } from './helpers.js';
+import { keyClient, rawMns, rejection, start, type Message, type MnsClient } from './helpers.js';
 
 let emulator: EmulatorHandle;
 let client: MnsClient;
@@ -97,9 +97,15 @@ test('a message larger than MaximumMessageSize is refused with InvalidArgument',
 test('ListQueue lists declared and created queues, with prefix, paging and NextMarker', async () => {
   for (const n of ['list-a', 'list-b', 'list-c']) await client.createQueue(n, {});
   const all = await client.listQueue();
-  const urls = (all.body as Message[]).map(q => q['QueueURL']);
+  const listedAll = all.body as Message[];
+  const urls = listedAll.map(q => q['QueueURL']);
   assert.ok(urls.includes(`${emulator.endpoint}/queues/Alicom-Queue-1-ChatAppStatus`));
   assert.ok(urls.includes(`${emulator.endpoint}/queues/list-b`));
+  assert.deepEqual(
+    listedAll.find(q => q['QueueName'] === 'list-b'),
+    { QueueName: 'list-b', QueueURL: `${emulator.endpoint}/queues/list-b` },
+    'each entry carries QueueName and QueueURL, and nothing else without x-mns-with-meta',
+  );
   const page = await client.listQueue(undefined, 2, 'list-');
   const listed = page.body as Message[];
   assert.deepEqual(
@@ -111,6 +117,40 @@ test('ListQueue lists declared and created queues, with prefix, paging and NextM
     (next.body as Message[]).map(q => q['QueueURL']),
     [`${emulator.endpoint}/queues/list-c`],
   );
+});
+
+test('ListQueue builds QueueURL from the Host header; x-mns-with-meta adds the attributes once', async () => {
+  for (const n of ['host-a', 'host-b']) await client.createQueue(n, {});
+  const host = `${emulator.accountId}.mns.cn-hangzhou-internal.aliyuncs.com`;
+  const page = await rawMns(emulator, {
+    method: 'GET',
+    path: '/queues',
+    headers: { host, 'x-mns-prefix': 'host-', 'x-mns-ret-number': '1' },
+  });
+  assert.equal(page.status, 200);
+  assert.match(
+    page.body,
+    new RegExp(
+      `<Queue><QueueName>host-a</QueueName><QueueURL>http://${host}/queues/host-a</QueueURL></Queue>` +
+        '<NextMarker>host-b</NextMarker>',
+    ),
+  );
+  const meta = await rawMns(emulator, {
+    method: 'GET',
+    path: '/queues',
+    headers: { host, 'x-mns-prefix': 'host-', 'x-mns-marker': 'host-b', 'x-mns-with-meta': 'true' },
+  });
+  assert.equal(meta.status, 200);
+  assert.equal(meta.body.match(/<QueueName>/g)?.length, 1);
+  assert.match(
+    meta.body,
+    /<QueueName>host-b<\/QueueName><QueueURL>http:\/\/[^<]+\/queues\/host-b<\/QueueURL>/,
+  );
+  assert.match(
+    meta.body,
+    /<VisibilityTimeout>30<\/VisibilityTimeout>.*<LoggingEnabled>False<\/LoggingEnabled>/,
+  );
+  assert.doesNotMatch(meta.body, /NextMarker/);
 });
 
 test('DeleteQueue removes the queue and its messages; unknown queues give QueueNotExist', async () => {
