@@ -9,6 +9,8 @@ export type Principal =
   | { readonly kind: 'sts'; readonly token: IssuedToken };
 
 export interface AuthContext {
+  /** The account every configured key and issued token belongs to. */
+  readonly accountId: string;
   /** Configured AccessKey pairs: id → secret. */
   readonly accessKeys: ReadonlyMap<string, string>;
   readonly tokens: TokenIssuer;
@@ -18,6 +20,8 @@ export interface AuthContext {
 }
 
 const AUTH_HEADER = /^MNS ([^:\s]+):(\S+)$/;
+/** `<AccountId>.mns.<region>[-internal][-vpc].aliyuncs.com`: the host name says whose queues are meant. */
+const ACCOUNT_HOST = /^([^.]+)\.mns\.[^.]+\.aliyuncs\.com(?::\d+)?$/i;
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
@@ -32,6 +36,11 @@ function canonicalHeaders(headers: IncomingHttpHeaders): string {
   let out = '';
   for (const name of names) out += `${name}:${header(headers, name) ?? ''}\n`;
   return out;
+}
+
+/** The account a service-style Host header names; undefined for other hosts (127.0.0.1:9100…). */
+function hostAccount(headers: IncomingHttpHeaders): string | undefined {
+  return ACCOUNT_HOST.exec(headers.host ?? '')?.[1];
 }
 
 /**
@@ -105,6 +114,10 @@ export function authenticate(
   const token = accessKeyId.startsWith('STS.') ? context.tokens.lookup(accessKeyId) : undefined;
   const secret = token ? token.accessKeySecret : context.accessKeys.get(accessKeyId);
   if (secret === undefined) fail('InvalidAccessKeyId');
+  // The service checks the key's owner before the signature: a key used on another account's host
+  // is AccessDenied even with a wrong secret.
+  const account = hostAccount(headers);
+  if (account !== undefined && account !== context.accountId) fail('AccessDenied');
   if (!sameSignature(mnsSignature(secret, method, headers, resource, date), signature))
     fail('SignatureDoesNotMatch');
   if (!token) return { kind: 'key', accessKeyId };

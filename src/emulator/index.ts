@@ -73,6 +73,7 @@ const HOUSEKEEPING_MS = 1000;
 /** Starts the emulator and resolves once it listens. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<EmulatorHandle> {
   const logger = options.logger ?? silentLogger();
+  const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
   const accessKeys = normalizeAccessKeys(options.accessKeys);
   const declarations = normalizeQueues(options.queues);
   const visibilityTimeout = checkRange(
@@ -104,6 +105,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     control,
     logger,
     auth: {
+      accountId,
       accessKeys,
       tokens: broker.tokens,
       maxClockSkewSeconds,
@@ -159,7 +161,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     endpoint: `http://${reachableHost}:${port}`,
     host,
     port,
-    accountId: options.accountId ?? DEFAULT_ACCOUNT_ID,
+    accountId,
     accessKeyId: firstKeyId,
     accessKeySecret: firstSecret,
     get queues() {

@@ -18,7 +18,7 @@ export const MNS_ERRORS = {
   InvalidDateHeader: [400, 'The Date header format is invalid.'],
   MissingVersionHeader: [400, 'x-mns-version header is required.'],
   TimeExpired: [408, 'The http request you sent is expired.'],
-  InvalidAccessKeyId: [403, 'The access Id you provided does not exist.'],
+  InvalidAccessKeyId: [403, 'The access Id you provided is not exist.'],
   SignatureDoesNotMatch: [
     403,
     'The request signature we calculated does not match the signature you provided. Check your key and signing method.',

@@ -23,7 +23,10 @@ export interface EmulatorOptions {
   readonly port?: number;
   /** Default 127.0.0.1. */
   readonly host?: string;
-  /** Reported to clients; default the CAMS China-site account 1943695596114318. */
+  /**
+   * The account the keys belong to; a `<AccountId>.mns.<region>.aliyuncs.com` Host header naming another
+   * account is AccessDenied. Default the CAMS China-site account 1943695596114318.
+   */
   readonly accountId?: string;
   /** AccessKey pairs accepted for MNS signatures and QueryTokenForMnsQueue. Default: LTAI-emulator / emulator-secret. */
   readonly accessKeys?: readonly AccessKeyPair[] | Readonly<Record<string, string>>;

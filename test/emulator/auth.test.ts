@@ -84,6 +84,26 @@ describe('MNS signatures', () => {
     assert.equal(errorCode(noDate.body), 'MissingDateHeader');
   });
 
+  test('a service-style Host must name the emulator account: the owner is checked before the signature', async () => {
+    const path = `/queues/${STATUS_QUEUE}`;
+    const own = { host: `${emulator.accountId}.mns.cn-shanghai.aliyuncs.com` };
+    const other = { host: '1234.mns.cn-shanghai.aliyuncs.com' };
+    const wrongSecret = { accessKeyId: 'LTAI-test', accessKeySecret: 'wrong' };
+    const unknownKey = { accessKeyId: 'LTAI-nobody', accessKeySecret: 'x' };
+    assert.equal((await rawMns(emulator, { method: 'GET', path, headers: own })).status, 200);
+    const mismatch = await rawMns(emulator, { method: 'GET', path, headers: own, sign: wrongSecret });
+    assert.equal(errorCode(mismatch.body), 'SignatureDoesNotMatch');
+    const foreign = await rawMns(emulator, { method: 'GET', path, headers: other });
+    assert.equal(foreign.status, 403);
+    assert.equal(errorCode(foreign.body), 'AccessDenied');
+    const foreignWrong = await rawMns(emulator, { method: 'GET', path, headers: other, sign: wrongSecret });
+    assert.equal(errorCode(foreignWrong.body), 'AccessDenied');
+    const foreignUnknown = await rawMns(emulator, { method: 'GET', path, headers: other, sign: unknownKey });
+    assert.equal(errorCode(foreignUnknown.body), 'InvalidAccessKeyId');
+    assert.match(foreignUnknown.body, /<Message>The access Id you provided is not exist\.<\/Message>/);
+    assert.match(foreignUnknown.body, /<HostId>http:\/\/1234\.mns\.cn-shanghai\.aliyuncs\.com<\/HostId>/);
+  });
+
   test('error replies carry all four children, the request id header and the XML content type', async () => {
     const res = await rawMns(emulator, { method: 'GET', path: '/queues/nope' });
     assert.equal(res.status, 404);
