@@ -13,7 +13,7 @@ export interface MnsClient {
   deleteQueue(name: string): MnsReply;
   listQueue(start?: string, limit?: number, prefix?: string): MnsReply;
   getQueueAttributes(name: string): MnsReply;
-  setQueueAttributes(name: string, attributes: Record<string, unknown>): MnsReply;
+  setQueueAttributes(name: string, attributes?: Record<string, unknown>): MnsReply;
   sendMessage(queue: string, message: Record<string, unknown>): MnsReply;
   batchSendMessage(queue: string, messages: Record<string, unknown>[]): MnsReply;
   receiveMessage(queue: string, waitSeconds?: number): MnsReply;
