@@ -35,7 +35,7 @@ const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'
  */
 export const configSchema: convict.Schema<ConfigProperties> = {
   env: {
-    doc: 'The deployment environment. It also picks the optional <config>/<NODE_ENV>.json layer; set it only through NODE_ENV.',
+    doc: 'The deployment environment. It also picks the optional `<config>/<NODE_ENV>.json` layer; set it only through NODE_ENV.',
     format: NODE_ENV,
     default: 'production',
     env: 'NODE_ENV',
@@ -68,7 +68,7 @@ export const configSchema: convict.Schema<ConfigProperties> = {
       env: 'REDIS_URL',
     },
     prefix: {
-      doc: 'Key prefix for BullMQ and cams-receipts keys. Must contain a {hash-tag} so Redis Cluster keeps each queue in one slot.',
+      doc: 'Key prefix for BullMQ and cams-receipts keys. Must contain a `{hash-tag}` so Redis Cluster keeps each queue in one slot.',
       format: redisPrefix,
       default: '{cams}',
       env: 'CAMS_REDIS_PREFIX',
@@ -76,7 +76,7 @@ export const configSchema: convict.Schema<ConfigProperties> = {
   },
   smq: {
     endpoint: {
-      doc: 'SMQ (MNS) endpoint of the account that owns the CAMS queues. China site: https://1943695596114318.mns.cn-hangzhou.aliyuncs.com; international: https://1493622401794734.mns.ap-southeast-1.aliyuncs.com.',
+      doc: 'SMQ (MNS) endpoint of the account that owns the CAMS queues. China site: `https://1943695596114318.mns.cn-hangzhou.aliyuncs.com`; international: `https://1493622401794734.mns.ap-southeast-1.aliyuncs.com`.',
       format: httpUrl,
       default: 'https://1943695596114318.mns.cn-hangzhou.aliyuncs.com',
       env: 'CAMS_SMQ_ENDPOINT',
@@ -88,7 +88,7 @@ export const configSchema: convict.Schema<ConfigProperties> = {
       env: 'CAMS_SMQ_ACCOUNT_ID',
     },
     tokenEndpoint: {
-      doc: 'Where QueryTokenForMnsQueue is called. International accounts: https://dybaseapi.ap-southeast-1.aliyuncs.com.',
+      doc: 'Where QueryTokenForMnsQueue is called. International accounts: `https://dybaseapi.ap-southeast-1.aliyuncs.com`.',
       format: httpUrl,
       default: 'https://dybaseapi.aliyuncs.com',
       env: 'CAMS_SMQ_TOKEN_ENDPOINT',
@@ -254,7 +254,7 @@ export const configSchema: convict.Schema<ConfigProperties> = {
       default: 1_048_576,
     },
     secret: {
-      doc: 'Optional push secret (16+ URL-safe characters): required as a trailing path segment (/inbound/<secret>) or as ?token=<secret>; a wrong one gets 404. Sensitive.',
+      doc: 'Optional push secret (16+ URL-safe characters): required as a trailing path segment (`/inbound/<secret>`) or as `?token=<secret>`; a wrong one gets 404. Sensitive.',
       format: httpSecret,
       default: '',
       env: 'CAMS_HTTP_SECRET',
@@ -323,7 +323,7 @@ export const configSchema: convict.Schema<ConfigProperties> = {
     },
   },
   handlers: {
-    doc: 'Handlers every receipt goes to: a built-in name ("log", "forward") or { "module": "<path relative to the config dir>", "options": {…} }.',
+    doc: 'Handlers every receipt goes to: a built-in name ("log", "forward") or `{ "module": "<path relative to the config dir>", "options": {…} }`.',
     format: handlerList,
     default: ['log'],
   },
@@ -365,7 +365,7 @@ function collectLeaves(node: Record<string, unknown>, prefix: string, out: Schem
 
 let leaves: readonly SchemaLeaf[] | undefined;
 
-/** Every key of the schema, in schema order: for validation, redaction and the README table. */
+/** Every key of the schema, in schema order: for validation, redaction and docs/configuration.md. */
 export function configSchemaDocs(): readonly SchemaLeaf[] {
   if (!leaves) {
     const out: SchemaLeaf[] = [];
