@@ -1,9 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { fail } from './mns-errors.js';
+import type { RoleSession, RoleSessions } from './sts-sessions.js';
 import type { IssuedToken, TokenIssuer } from './tokens.js';
 
-/** Who signed a request: a configured AccessKey (full rights) or an STS token we issued (scoped). */
+/**
+ * Who signed a request: a configured AccessKey or a role session from the fake STS or metadata
+ * service (full rights), or a QueryTokenForMnsQueue token (scoped to its queues).
+ */
 export type Principal =
   | { readonly kind: 'key'; readonly accessKeyId: string }
   | { readonly kind: 'sts'; readonly token: IssuedToken };
@@ -14,6 +18,7 @@ export interface AuthContext {
   /** Configured AccessKey pairs: id → secret. */
   readonly accessKeys: ReadonlyMap<string, string>;
   readonly tokens: TokenIssuer;
+  readonly sessions: RoleSessions;
   /** 0 disables the Date skew check. */
   readonly maxClockSkewSeconds: number;
   readonly tokenEarlyExpiryMs: () => number;
@@ -111,8 +116,11 @@ export function authenticate(
 
   const accessKeyId = match[1] as string;
   const signature = match[2] as string;
-  const token = accessKeyId.startsWith('STS.') ? context.tokens.lookup(accessKeyId) : undefined;
-  const secret = token ? token.accessKeySecret : context.accessKeys.get(accessKeyId);
+  const sts = accessKeyId.startsWith('STS.');
+  const token = sts ? context.tokens.lookup(accessKeyId) : undefined;
+  const session = sts && !token ? context.sessions.lookup(accessKeyId) : undefined;
+  const secret =
+    (token ?? session)?.accessKeySecret ?? (sts ? undefined : context.accessKeys.get(accessKeyId));
   if (secret === undefined) fail('InvalidAccessKeyId');
   // The service checks the key's owner before the signature: a key used on another account's host
   // is AccessDenied even with a wrong secret.
@@ -120,10 +128,21 @@ export function authenticate(
   if (account !== undefined && account !== context.accountId) fail('AccessDenied');
   if (!sameSignature(mnsSignature(secret, method, headers, resource, date), signature))
     fail('SignatureDoesNotMatch');
+  if (session) {
+    checkSecurityToken(headers, session, context.sessions.isExpired(session));
+    return { kind: 'key', accessKeyId };
+  }
   if (!token) return { kind: 'key', accessKeyId };
-
-  // The security-token header is not signed; it must match the triple we issued.
-  if (header(headers, 'security-token') !== token.securityToken) fail('InvalidSecurityToken');
-  if (context.tokens.isExpired(token, context.tokenEarlyExpiryMs())) fail('SecurityTokenExpired');
+  checkSecurityToken(headers, token, context.tokens.isExpired(token, context.tokenEarlyExpiryMs()));
   return { kind: 'sts', token };
+}
+
+/** The security-token header is not signed; it must match the triple we issued. */
+function checkSecurityToken(
+  headers: IncomingHttpHeaders,
+  issued: IssuedToken | RoleSession,
+  expired: boolean,
+): void {
+  if (header(headers, 'security-token') !== issued.securityToken) fail('InvalidSecurityToken');
+  if (expired) fail('SecurityTokenExpired');
 }

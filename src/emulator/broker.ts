@@ -3,6 +3,7 @@ import { FaultInjector, type FaultSettings } from './faults.js';
 import { IdFactory } from './ids.js';
 import { EmulatedQueue, type QueueAttributes, type QueueStats, type StoredMessage } from './queue.js';
 import { ReceiptFactory, encodeReceipt, type Receipt } from './receipts.js';
+import { RoleSessions, type StsStats } from './sts-sessions.js';
 import { TokenIssuer } from './tokens.js';
 
 /** A MessageType=QueueName pair, as CAMS shows it in the console. */
@@ -44,6 +45,10 @@ export interface EmulatorStats {
   generated: number;
   duplicatesGenerated: number;
   tokensIssued: number;
+  /** QueryTokenForMnsQueue calls that passed the signature check, per signing AccessKeyId. */
+  tokenCallsBySigner: Record<string, number>;
+  /** Role sessions from the fake STS and metadata service. */
+  sts: StsStats;
   requests: number;
   faults: FaultInjector['counters'];
 }
@@ -61,6 +66,8 @@ export class Broker {
   readonly queues = new Map<string, EmulatedQueue>();
   readonly declarations: QueueDeclaration[] = [];
   readonly tokens: TokenIssuer;
+  readonly sessions = new RoleSessions();
+  readonly tokenCallsBySigner = new Map<string, number>();
   readonly faults: FaultInjector;
   readonly receipts = new ReceiptFactory();
   requests = 0;
@@ -217,6 +224,8 @@ export class Broker {
       generated: this.generated,
       duplicatesGenerated: this.duplicatesGenerated,
       tokensIssued: this.tokens.issuedCount,
+      tokenCallsBySigner: Object.fromEntries(this.tokenCallsBySigner),
+      sts: this.sessions.stats(),
       requests: this.requests,
       faults: { ...this.faults.counters },
     };

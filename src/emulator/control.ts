@@ -11,6 +11,8 @@ export const CONTROL_ENDPOINTS = [
   'GET|PUT|PATCH /_emulator/faults {latencyMs, latencyJitterMs, serverErrorRatio, throttleRatio, dropConnectionRatio, tokenEarlyExpirySeconds, actions}',
   'GET|PUT /_emulator/tokens {ttlSeconds}',
   'POST /_emulator/tokens/expire',
+  'GET|PUT /_emulator/sts {ttlSeconds} (role sessions; null: as asked)',
+  'POST /_emulator/sts/expire',
   'GET|PUT|PATCH /_emulator/generator {ratePerSecond, duplicateRatio}',
   'POST /_emulator/reset',
 ];
@@ -75,6 +77,25 @@ export class EmulatorControl {
     this.broker.tokens.ttlSeconds = seconds;
   }
 
+  /** Makes every role session (fake STS, metadata) issued so far fail; returns how many were live. */
+  expireRoleSessions(): number {
+    return this.broker.sessions.expireAll();
+  }
+
+  /** Lifetime of role sessions issued from now on; undefined: as the caller asked. */
+  setRoleSessionTtl(seconds: number | undefined): void {
+    if (seconds !== undefined && (!Number.isInteger(seconds) || seconds < 1 || seconds > 43200))
+      throw new Error('ttlSeconds must be 1..43200 or null');
+    this.broker.sessions.ttlSeconds = seconds;
+  }
+
+  private stsReply(): ControlReply {
+    return {
+      status: 200,
+      json: { ttlSeconds: this.broker.sessions.ttlSeconds ?? null, ...this.broker.sessions.stats() },
+    };
+  }
+
   generatorSettings(): GeneratorSettings {
     return { ...this.generator.settings };
   }
@@ -86,7 +107,8 @@ export class EmulatorControl {
 
   /**
    * Back to a clean slate: every queue is emptied, undeclared queues are removed, declared ones are
-   * recreated, faults are switched off and counters zeroed. Tokens and the generator stay as they are.
+   * recreated, faults are switched off and counters zeroed. Tokens, role sessions and the generator
+   * stay as they are.
    */
   reset(): void {
     const broker = this.broker;
@@ -99,6 +121,7 @@ export class EmulatorControl {
     broker.faults.set(parseFaults({}, NO_FAULTS));
     Object.assign(broker.faults.counters, { delayed: 0, throttled: 0, serverErrors: 0, dropped: 0 });
     broker.requests = 0;
+    broker.tokenCallsBySigner.clear();
     broker.generated = 0;
     broker.duplicatesGenerated = 0;
   }
@@ -152,6 +175,15 @@ export class EmulatorControl {
       }
       case 'POST /tokens/expire':
         return ok({ expired: this.expireTokens() });
+      case 'GET /sts':
+        return this.stsReply();
+      case 'PUT /sts': {
+        const { ttlSeconds } = input();
+        this.setRoleSessionTtl(ttlSeconds === null ? undefined : (ttlSeconds as number));
+        return this.stsReply();
+      }
+      case 'POST /sts/expire':
+        return ok({ expired: this.expireRoleSessions() });
       case 'GET /generator':
         return ok(this.generatorSettings());
       case 'PUT /generator':

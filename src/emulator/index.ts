@@ -10,8 +10,10 @@ import {
 import { EmulatorControl } from './control.js';
 import { NO_FAULTS, parseFaults, type FaultSettings } from './faults.js';
 import { ReceiptGenerator, type GeneratorSettings } from './generator.js';
+import { EcsMetadata } from './metadata.js';
 import {
   DEFAULT_ACCOUNT_ID,
+  DEFAULT_ECS_ROLE_NAME,
   DEFAULT_HOST,
   DEFAULT_PORT,
   checkRange,
@@ -20,8 +22,11 @@ import {
   type EmulatorOptions,
 } from './options.js';
 import { DEFAULT_QUEUE_ATTRIBUTES } from './queue.js';
+import { RpcVerifier } from './pop-rpc.js';
 import { TokenApi } from './rpc.js';
+import { RpcDispatcher } from './rpc-dispatch.js';
 import { EmulatorServer } from './server.js';
+import { StsApi } from './sts-api.js';
 
 export type { EmulatorOptions, AccessKeyPair } from './options.js';
 export {
@@ -29,16 +34,21 @@ export {
   DEFAULT_ACCESS_KEY_ID,
   DEFAULT_ACCESS_KEY_SECRET,
   DEFAULT_ACCOUNT_ID,
+  DEFAULT_ECS_ROLE_NAME,
   DEMO_UID,
   defaultQueueName,
 } from './options.js';
+export type { StsStats } from './sts-sessions.js';
 export type { EmulatorStats, InjectRequest, InjectResult, QueueDeclaration, QueueReport } from './broker.js';
 export type { FaultSettings } from './faults.js';
 export type { GeneratorSettings } from './generator.js';
 export { ReceiptFactory, encodeReceipt, type Receipt } from './receipts.js';
 export { formatShanghaiTime } from './tokens.js';
 
-/** A running emulator. SMQ and QueryTokenForMnsQueue both live at `endpoint`. */
+/**
+ * A running emulator. SMQ, QueryTokenForMnsQueue, a fake STS (AssumeRole, AssumeRoleWithOIDC) and a
+ * fake ECS metadata service (`/latest/…`) all live at `endpoint`.
+ */
 export interface EmulatorHandle {
   /** `http://host:port`: pass it as the MNSClient `endpoint` and the Dybaseapi `endpoint`. */
   readonly endpoint: string;
@@ -62,6 +72,12 @@ export interface EmulatorHandle {
   /** Makes every token issued so far fail with SecurityTokenExpired; returns how many were live. */
   expireTokens(): number;
   setTokenTtl(seconds: number): void;
+  /** The instance RAM role the fake metadata service reports. */
+  readonly ecsRoleName: string;
+  /** Makes every role session issued so far fail with InvalidSecurityToken.Expired; returns how many were live. */
+  expireRoleSessions(): number;
+  /** Lifetime of role sessions issued from now on; undefined: as the caller asked. */
+  setRoleSessionTtl(seconds: number | undefined): void;
   configureGenerator(settings: Partial<GeneratorSettings>): GeneratorSettings;
   /** Empties all queues, drops undeclared ones, clears faults and counters. */
   reset(): void;
@@ -100,6 +116,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     duplicateRatio: options.duplicateRatio ?? 0,
   });
   const control = new EmulatorControl(broker, generator);
+  control.setRoleSessionTtl(options.roleSessionTtlSeconds);
+  const ecsRoleName = options.ecsRoleName ?? DEFAULT_ECS_ROLE_NAME;
+  const verifier = new RpcVerifier({ accessKeys, sessions: broker.sessions, maxClockSkewSeconds });
   const server = new EmulatorServer({
     broker,
     control,
@@ -108,10 +127,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       accountId,
       accessKeys,
       tokens: broker.tokens,
+      sessions: broker.sessions,
       maxClockSkewSeconds,
       tokenEarlyExpiryMs: () => broker.faults.tokenEarlyExpiryMs,
     },
-    tokenApi: new TokenApi({ broker, accessKeys, maxClockSkewSeconds }),
+    rpc: new RpcDispatcher(
+      broker.faults,
+      new TokenApi({ broker, verifier }),
+      new StsApi(broker.sessions, verifier),
+    ),
+    metadata: new EcsMetadata(broker.sessions, ecsRoleName),
   });
 
   const host = options.host ?? DEFAULT_HOST;
@@ -176,6 +201,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     updateFaults: faults => control.updateFaults(faults),
     expireTokens: () => control.expireTokens(),
     setTokenTtl: seconds => control.setTokenTtl(seconds),
+    ecsRoleName,
+    expireRoleSessions: () => control.expireRoleSessions(),
+    setRoleSessionTtl: seconds => control.setRoleSessionTtl(seconds),
     configureGenerator: settings => control.configureGenerator(settings),
     reset: () => control.reset(),
     close,

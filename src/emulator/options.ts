@@ -11,6 +11,7 @@ export const DEMO_UID = '1234567890123456';
 /** A well-known local test key, so the quick start needs no flags. Never a real credential. */
 export const DEFAULT_ACCESS_KEY_ID = 'LTAI-emulator';
 export const DEFAULT_ACCESS_KEY_SECRET = 'emulator-secret';
+export const DEFAULT_ECS_ROLE_NAME = 'cams-receipts-ecs';
 export const CAMS_MESSAGE_TYPES = ['ChatAppInbound', 'ChatAppStatus', 'ChatAppAudit'] as const;
 
 export interface AccessKeyPair {
@@ -39,6 +40,10 @@ export interface EmulatorOptions {
   readonly visibilityTimeoutSeconds?: number;
   /** Lifetime of tokens from QueryTokenForMnsQueue. Default 600. */
   readonly tokenTtlSeconds?: number;
+  /** Lifetime of role sessions (fake STS, metadata), overriding what was asked. Default: as asked. */
+  readonly roleSessionTtlSeconds?: number;
+  /** The instance RAM role the fake metadata service reports. Default `cams-receipts-ecs`. */
+  readonly ecsRoleName?: string;
   /** Generated receipts per second across the declared queues. Default 0 (off). */
   readonly ratePerSecond?: number;
   /** Share of generated receipts enqueued twice. Default 0. */

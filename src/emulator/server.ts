@@ -1,20 +1,21 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../observability/logger.js';
 import { authenticate, type AuthContext } from './auth.js';
 import type { Broker } from './broker.js';
 import type { EmulatorControl } from './control.js';
 import { MnsApi, authorize, routeMns, type MnsCall, type Reply } from './mns-api.js';
+import { METADATA_PREFIX, type EcsMetadata } from './metadata.js';
 import { MnsFailure } from './mns-errors.js';
+import { parseParams } from './pop-rpc.js';
 import { errorXml } from './render.js';
-import type { TokenApi } from './rpc.js';
-import { errorJson, parseParams } from './rpc.js';
+import type { RpcDispatcher } from './rpc-dispatch.js';
 
 export interface ServerDeps {
   readonly broker: Broker;
   readonly control: EmulatorControl;
   readonly auth: AuthContext;
-  readonly tokenApi: TokenApi;
+  readonly rpc: RpcDispatcher;
+  readonly metadata: EcsMetadata;
   readonly logger: Logger;
 }
 
@@ -136,7 +137,10 @@ export class EmulatorServer {
     }
     this.deps.broker.requests += 1;
     const body = await readBody(req);
-    if (path === '/') await this.handleRpc(req, res, rawQuery, body);
+    if (path.startsWith(METADATA_PREFIX)) {
+      const reply = this.deps.metadata.handle(req.method ?? 'GET', path, req.headers);
+      this.send(res, reply.status, reply.body, reply.contentType, undefined, false);
+    } else if (path === '/') await this.handleRpc(req, res, rawQuery, body);
     else await this.handleMns(req, res, resource, path, rawQuery, body, hostUrl);
   }
 
@@ -224,37 +228,8 @@ export class EmulatorServer {
     const method = req.method ?? 'GET';
     const params = parseParams(rawQuery);
     if (method === 'POST' && !body.tooLarge) parseParams(body.text, params);
-    const action = params.get('Action') ?? 'Unknown';
-    const faults = this.deps.broker.faults;
-    const host = req.headers.host ?? 'localhost';
-    let reply: { status: number; json: unknown };
-    const latency = faults.latencyFor(action);
-    if (latency > 0) await sleep(latency);
-    const outcome = faults.outcomeFor(action);
-    if (outcome === 'throttle') {
-      reply = {
-        status: 429,
-        json: errorJson(
-          randomUUID().toUpperCase(),
-          host,
-          'Throttling.User',
-          'Request was denied due to user flow control.',
-        ),
-      };
-    } else if (outcome === 'server-error') {
-      reply = {
-        status: 503,
-        json: errorJson(
-          randomUUID().toUpperCase(),
-          host,
-          'ServiceUnavailable',
-          'The request has failed due to a temporary failure of the server.',
-        ),
-      };
-    } else {
-      reply = this.deps.tokenApi.handle(method, params, host);
-    }
-    this.send(res, reply.status, JSON.stringify(reply.json), JSON_TYPE, undefined, faults.dropFor(action));
+    const { reply, drop } = await this.deps.rpc.handle(method, params, req.headers.host ?? 'localhost');
+    this.send(res, reply.status, JSON.stringify(reply.json), JSON_TYPE, undefined, drop);
   }
 
   private send(

@@ -26,6 +26,15 @@ export function formatShanghaiTime(epochMs: number): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
 }
 
+/** A fresh STS triple in the shapes Alibaba Cloud uses: `STS.` + 25 chars, a 44-char secret, a `CAIS…` token. */
+export function stsTriple(): { accessKeyId: string; accessKeySecret: string; securityToken: string } {
+  return {
+    accessKeyId: `STS.${alnum(25)}`,
+    accessKeySecret: alnum(44),
+    securityToken: `CAIS${randomBytes(180).toString('base64')}`,
+  };
+}
+
 export class TokenIssuer {
   private readonly tokens = new Map<string, IssuedToken>();
   issuedCount = 0;
@@ -37,9 +46,7 @@ export class TokenIssuer {
     // Whole seconds, so the enforced expiry equals the advertised ExpireTime exactly.
     const createTimeMs = Math.floor(now / 1000) * 1000;
     const token: IssuedToken = {
-      accessKeyId: `STS.${alnum(25)}`,
-      accessKeySecret: alnum(44),
-      securityToken: `CAIS${randomBytes(180).toString('base64')}`,
+      ...stsTriple(),
       messageType,
       queueNames: [...queueNames],
       createTimeMs,
