@@ -1,4 +1,5 @@
 import type { AppConfig, ConsumerConfig } from './config/types.js';
+import { accountCredentials, type AccountCredentials } from './credentials/account.js';
 import { assertHandled } from './handlers/coverage.js';
 import { loadHandlers } from './handlers/loader.js';
 import type { HandlerRegistry } from './handlers/registry.js';
@@ -28,6 +29,8 @@ export interface DaemonOptions {
   readonly registry?: HandlerRegistry;
   /** Defaults to a fresh registry with Node process metrics. */
   readonly metrics?: Metrics;
+  /** The account credential (`start` resolves it first); defaults to one built from `config.credentials`. */
+  readonly account?: AccountCredentials;
 }
 
 type HttpServer = ReturnType<typeof createHttpServer>;
@@ -64,6 +67,7 @@ export class Daemon {
   private pipeline?: Pipeline;
   private handlers?: SwappableHandlers;
   private tokens?: TokenProvider;
+  private readonly account: AccountCredentials;
   private http?: HttpServer;
   private httpUrl?: string;
   private stopping?: Promise<void>;
@@ -74,6 +78,9 @@ export class Daemon {
     this.config = options.config;
     this.logger = options.logger;
     this.injectedRegistry = options.registry;
+    this.account =
+      options.account ??
+      accountCredentials({ credentials: options.config.credentials, env: {}, logger: options.logger });
     this.metrics = options.metrics ?? new Metrics({ defaultLabels: { role: options.config.role } });
     this.health = createHealthChecker({
       pingRedis: async () => {
@@ -249,8 +256,7 @@ export class Daemon {
     if (consumer.auth === 'cams' && !this.tokens) {
       this.tokens = new TokenProvider({
         endpoint: config.smq.tokenEndpoint,
-        accessKeyId: config.credentials.accessKeyId,
-        accessKeySecret: config.credentials.accessKeySecret,
+        account: this.account,
         refreshMarginMs: config.smq.tokenRefreshMarginMs,
         logger: this.logger,
       });
@@ -262,7 +268,7 @@ export class Daemon {
       client: createConsumerClient({
         consumer,
         smq: config.smq,
-        credentials: config.credentials,
+        account: this.account,
         tokens: this.tokens,
       }),
       sink: pipeline.sink,

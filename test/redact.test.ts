@@ -20,6 +20,12 @@ test('redact replaces secret-named fields at any depth and keeps the rest', () =
 test('redactText scrubs signatures and tokens in free text', () => {
   const text = redactText('Authorization: MNS LTAIabc:Zm9vYmFy= and ?Signature=abc%2F&SecurityToken=CAIS123');
   assert.doesNotMatch(text, /LTAIabc|Zm9vYmFy|abc%2F|CAIS123/);
+  // A string-to-sign quoted in an STS error reply has its parameters percent-encoded.
+  const quoted = redactText(
+    'string to sign is: POST&%2F&AccessKeyId%3DLTAIxyz%26SecurityToken%3DCAIS%252Fq%26Version%3D1',
+  );
+  assert.doesNotMatch(quoted, /LTAIxyz|CAIS/);
+  assert.match(quoted, /%26Version%3D1$/);
 });
 
 test('the logger never writes a secret', async () => {

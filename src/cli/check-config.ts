@@ -3,24 +3,27 @@ import { loadConfig } from '../config/load.js';
 import { redactConfig } from '../config/redact-config.js';
 import type { AppConfig } from '../config/types.js';
 import { configWarnings } from '../config/warnings.js';
+import { accountCredentials } from '../credentials/account.js';
 import { CamsError, ConfigError } from '../errors.js';
 import { assertHandled } from '../handlers/coverage.js';
 import { loadHandlers } from '../handlers/loader.js';
 import { silentLogger } from '../observability/logger.js';
 import { redactText } from '../observability/redact.js';
 import { writeLine } from './io.js';
-import type { Command } from './io.js';
+import type { CliIo, Command } from './io.js';
 
 const USAGE = `Usage: cams-receipts check-config [--config <dir>] [--json]
 
 Loads the configuration exactly as "start" would (<dir>/default.json, <dir>/<NODE_ENV>.json,
 environment variables, <dir>/queues/*), validates it, imports the handler modules (without
 calling their init) unless the role is poller, and prints the effective configuration with
-secrets redacted.
+secrets redacted. When SMQ consumers are declared, it resolves the account credential as "start"
+would (which may call STS or the instance metadata service) and prints its source, never the secret.
 
 Options:
   --config <dir>  configuration directory (default: ./config)
-  --json          print one JSON object: {"ok":true,"config":…,"handlers":[…],"warnings":[…]}
+  --json          print one JSON object:
+                  {"ok":true,"config":…,"handlers":[…],"credentials":{"source":…},"warnings":[…]}
   -h, --help      show this help
 
 Exit codes: 0 valid, 1 invalid configuration or handler module, 2 usage error.`;
@@ -48,6 +51,28 @@ async function checkHandlers(config: AppConfig): Promise<readonly string[] | und
   const registry = await loadHandlers(config.handlers, config.configDir, { logger: silentLogger() });
   assertHandled(config, registry);
   return registry.names();
+}
+
+interface CredentialCheck {
+  readonly source: string | null;
+  readonly error?: string;
+}
+
+/** Which source the account credential comes from; undefined when this process polls no queue. */
+async function checkCredentials(config: AppConfig, env: CliIo['env']): Promise<CredentialCheck | undefined> {
+  if (config.role === 'worker' || config.consumers.length === 0) return undefined;
+  const account = accountCredentials({ credentials: config.credentials, env, logger: silentLogger() });
+  try {
+    await account.get();
+    return { source: account.source() ?? null };
+  } catch (err) {
+    return { source: null, error: redactText(err instanceof Error ? err.message : String(err)) };
+  }
+}
+
+function credentialLine(check: CredentialCheck | undefined): string {
+  if (!check) return 'credentials: not needed (no SMQ consumer polled by this role)';
+  return `credentials: ${check.source ?? 'none found'}`;
 }
 
 /** `cams-receipts check-config`: validates the configuration and prints it, secrets redacted. */
@@ -91,13 +116,25 @@ export const checkConfigCommand: Command = async (args, io) => {
   } catch (err) {
     return invalid('handlers', err);
   }
+  const credentials = await checkCredentials(config, io.env);
   const warnings = configWarnings(config);
+  if (credentials?.error) {
+    warnings.unshift(`no account credential was found; \`start\` will refuse to run: ${credentials.error}`);
+  }
   if (values.json) {
-    writeLine(io.stdout, JSON.stringify({ ok: true, config: redactConfig(config), handlers, warnings }));
+    const out = {
+      ok: true,
+      config: redactConfig(config),
+      handlers,
+      credentials: credentials ?? null,
+      warnings,
+    };
+    writeLine(io.stdout, JSON.stringify(out));
     return 0;
   }
   writeLine(io.stdout, JSON.stringify(redactConfig(config), null, 2));
   writeLine(io.stdout, consumerSummary(config));
+  writeLine(io.stdout, credentialLine(credentials));
   writeLine(io.stdout, handlers ? `handlers: ${handlers.join(', ')}` : 'handlers: not loaded (role poller)');
   for (const warning of warnings) writeLine(io.stderr, `warning: ${warning}`);
   return 0;

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { configWarnings } from '../config/warnings.js';
+import { accountCredentials, type AccountCredentials } from '../credentials/account.js';
 import { Daemon } from '../daemon.js';
 import { CamsError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
@@ -50,14 +51,19 @@ async function run(
 ): Promise<number> {
   let config;
   try {
-    config = loadConfig({ cwd: io.cwd, env: io.env, configDir, overrides, requireCredentials: true });
+    config = loadConfig({ cwd: io.cwd, env: io.env, configDir, overrides });
   } catch (err) {
     writeLine(io.stderr, `cams-receipts: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
   const logger = createLogger(config.log);
   for (const warning of configWarnings(config)) logger.warn(warning, { event: 'config_warning' });
-  const daemon = new Daemon({ config, logger });
+  const account = accountCredentials({ credentials: config.credentials, env: io.env, logger });
+  if (config.role !== 'worker' && config.consumers.length > 0 && !(await resolved(account, io))) {
+    await flush(logger);
+    return 1;
+  }
+  const daemon = new Daemon({ config, logger, account });
   try {
     await daemon.start();
   } catch (err) {
@@ -82,6 +88,20 @@ async function run(
   return 0;
 }
 
+/** Pollers need an account credential: without one, refuse to start and say why. */
+async function resolved(account: AccountCredentials, io: CliIo): Promise<boolean> {
+  try {
+    await account.get();
+    return true;
+  } catch (err) {
+    writeLine(
+      io.stderr,
+      `cams-receipts: SMQ consumers are declared but no account credential was found (docs/credentials.md): ${errorText(err)}`,
+    );
+    return false;
+  }
+}
+
 /** SIGHUP: re-read the configuration; an invalid one is rejected and the running one stays in force. */
 async function reload(
   io: CliIo,
@@ -92,7 +112,7 @@ async function reload(
 ): Promise<void> {
   logger.info('reloading configuration', { event: 'config_reloading' });
   try {
-    const next = loadConfig({ cwd: io.cwd, env: io.env, configDir, overrides, requireCredentials: true });
+    const next = loadConfig({ cwd: io.cwd, env: io.env, configDir, overrides });
     const result = await daemon.reload(next);
     if (result.restartNeeded.length > 0) {
       logger.warn(`these settings changed but need a restart: ${result.restartNeeded.join(', ')}`, {

@@ -1,12 +1,13 @@
 import { createRequire } from 'node:module';
 import { maskUrlPassword } from '../config/load.js';
 import type { AppConfig, ConsumerConfig } from '../config/types.js';
+import { accountCredentials } from '../credentials/account.js';
 import { silentLogger } from '../observability/logger.js';
 import { redactText } from '../observability/redact.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { MESSAGE_TYPES, type MessageType } from '../receipts/types.js';
 import { toSmqError } from '../smq/classify.js';
-import { StaticCredentials, TokenProvider, type CredentialSource } from '../smq/token-provider.js';
+import { TokenProvider, accountSource, type CredentialSource } from '../smq/token-provider.js';
 import {
   EXIT_FAILURE,
   EXIT_OK,
@@ -17,7 +18,7 @@ import {
   stringOption,
   table,
 } from './args.js';
-import { writeLine, type Command } from './io.js';
+import { writeLine, type CliIo, type Command } from './io.js';
 
 const USAGE = `Usage: cams-receipts stats [--config <dir>] [--json]
 
@@ -92,7 +93,7 @@ export const statsCommand: Command = async (args, io) => {
   }
   const config = loadCommandConfig(io, stringOption(parsed, 'config'));
   if (!config) return EXIT_FAILURE;
-  const [bull, smq] = await Promise.all([bullStats(config), smqStats(config)]);
+  const [bull, smq] = await Promise.all([bullStats(config), smqStats(config, io.env)]);
   const stats: Stats = { ...bull, smq };
   if (flag(parsed, 'json')) writeLine(io.stdout, JSON.stringify(stats));
   else writeLine(io.stdout, render(stats));
@@ -144,24 +145,22 @@ type MnsClientCtor = new (
 ) => MnsClient;
 const MNSClient = createRequire(import.meta.url)('@alicloud/mns') as MnsClientCtor;
 
-async function smqStats(config: AppConfig): Promise<SmqQueueStats[]> {
+async function smqStats(config: AppConfig, env: CliIo['env']): Promise<SmqQueueStats[]> {
   if (config.consumers.length === 0) return [];
-  const { accessKeyId, accessKeySecret } = config.credentials;
+  const account = accountCredentials({ credentials: config.credentials, env, logger: silentLogger() });
   const tokens = config.consumers.some(c => c.auth === 'cams')
     ? new TokenProvider({
         endpoint: config.smq.tokenEndpoint,
-        accessKeyId,
-        accessKeySecret,
+        account,
         requestTimeoutMs: SMQ_TIMEOUT_MS,
         logger: silentLogger(),
       })
     : undefined;
   return Promise.all(
     config.consumers.map(consumer => {
-      if (!accessKeyId) return unavailable(consumer, 'no AccessKey configured (ALIBABA_CLOUD_ACCESS_KEY_ID)');
       const source =
         consumer.auth === 'static' || !tokens
-          ? new StaticCredentials(accessKeyId, accessKeySecret)
+          ? accountSource(account)
           : tokens.forQueue(consumer.messageType, consumer.queueName);
       return queueAttributes(config, consumer, source);
     }),

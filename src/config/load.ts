@@ -19,11 +19,6 @@ export interface LoadConfigOptions {
   readonly configDir?: string;
   /** Dotted keys set last, above every other layer, e.g. `{ role: 'worker' }` from `--role`. */
   readonly overrides?: Readonly<Record<string, unknown>>;
-  /**
-   * Fail when SMQ consumers are declared but no AccessKey is configured. The daemon sets it;
-   * `check-config` does not, and prints a warning instead.
-   */
-  readonly requireCredentials?: boolean;
 }
 
 /** Where a value came from, for error messages: a file, `environment variable X`, or the command line. */
@@ -251,8 +246,9 @@ function finish(props: ConfigProperties, sources: Sources, configDir: string): M
   return out;
 }
 
-function checkCredentials(config: AppConfig, requireCredentials: boolean): void {
-  const { accessKeyId, accessKeySecret } = config.credentials;
+/** Explicit keys come as a pair (plus a token for an STS pair); none at all means the default chain. */
+function checkCredentials(config: AppConfig): void {
+  const { accessKeyId, accessKeySecret, securityToken } = config.credentials;
   if (Boolean(accessKeyId) !== Boolean(accessKeySecret)) {
     const missing = accessKeyId ? 'credentials.accessKeySecret' : 'credentials.accessKeyId';
     const present = accessKeyId ? 'credentials.accessKeyId' : 'credentials.accessKeySecret';
@@ -262,12 +258,11 @@ function checkCredentials(config: AppConfig, requireCredentials: boolean): void 
       missing,
     );
   }
-  if (requireCredentials && !accessKeyId && config.consumers.length > 0 && config.role !== 'worker') {
+  if (securityToken && !accessKeyId) {
     throw new ConfigError(
-      `${config.consumers.length} SMQ consumer(s) are declared (first in ${config.consumers[0]?.file}) but no AccessKey is configured: ` +
-        'set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+      'is set without an AccessKey: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET to the STS pair too',
       undefined,
-      'credentials.accessKeyId',
+      'credentials.securityToken',
     );
   }
 }
@@ -305,6 +300,6 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
 
   const consumers = loadQueueFiles(join(configDir, 'queues'), settled.smq, options.cwd);
   const config: AppConfig = { configDir, ...settled, consumers };
-  checkCredentials(config, options.requireCredentials ?? false);
+  checkCredentials(config);
   return deepFreeze(config);
 }

@@ -156,7 +156,7 @@ export const configSchema: convict.Schema<ConfigProperties> = {
   },
   credentials: {
     accessKeyId: {
-      doc: 'AccessKey id that calls QueryTokenForMnsQueue (auth: cams) or signs SMQ requests (auth: static). Sensitive.',
+      doc: 'AccessKey id that calls QueryTokenForMnsQueue (auth: cams) or signs SMQ requests (auth: static). Empty: the default credential chain (docs/credentials.md). Sensitive.',
       format: ANY_STRING,
       default: '',
       env: 'ALIBABA_CLOUD_ACCESS_KEY_ID',
@@ -167,6 +167,13 @@ export const configSchema: convict.Schema<ConfigProperties> = {
       format: ANY_STRING,
       default: '',
       env: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+      sensitive: true,
+    },
+    securityToken: {
+      doc: 'STS security token, when the AccessKey above is a temporary STS pair. Sensitive.',
+      format: ANY_STRING,
+      default: '',
+      env: 'ALIBABA_CLOUD_SECURITY_TOKEN',
       sensitive: true,
     },
   },

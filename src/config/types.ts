@@ -56,9 +56,12 @@ export interface SmqConfig {
   readonly queueMissingBackoffMs: number;
 }
 
+/** Explicit account keys; all empty means the default credential chain (src/credentials/account.ts). */
 export interface CredentialsConfig {
   readonly accessKeyId: string;
   readonly accessKeySecret: string;
+  /** Set when the pair is a temporary STS pair. */
+  readonly securityToken: string;
 }
 
 export interface PipelineConfig {

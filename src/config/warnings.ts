@@ -39,13 +39,6 @@ function accountMismatches(config: AppConfig): string[] {
  */
 export function configWarnings(config: AppConfig): string[] {
   const warnings: string[] = [];
-  const polls = config.consumers.length > 0 && config.role !== 'worker';
-  if (polls && !config.credentials.accessKeyId) {
-    warnings.push(
-      `${config.consumers.length} SMQ consumer(s) are declared but no AccessKey is configured; ` +
-        '`start` will refuse to run until ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are set',
-    );
-  }
   if (config.role !== 'worker' && config.consumers.length === 0 && config.http.port === 0) {
     warnings.push('no queue files in queues/ and http.port is 0: this process receives nothing');
   }

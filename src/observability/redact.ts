@@ -19,9 +19,17 @@ export function redact<T>(value: T, seen = new WeakSet<object>()): T {
   return out as T;
 }
 
-/** Scrubs secrets that leaked into free text: `MNS id:signature` headers and `Signature=`/token query values. */
+const SECRET_PARAM = '(?:Signature|SecurityToken|AccessKeyId|OIDCToken|security-token)';
+const PLAIN_PARAM = new RegExp(`(${SECRET_PARAM}[=:]\\s*)[^&\\s"',]+`, 'gi');
+const ENCODED_PARAM = new RegExp(`(${SECRET_PARAM}%3D)(?:(?!%26)[^&\\s"',])+`, 'gi');
+
+/**
+ * Scrubs secrets that leaked into free text: `MNS id:signature` headers, `Signature=`/token query
+ * values, and the same percent-encoded (`AccessKeyId%3D…`), as a quoted string-to-sign has them.
+ */
 export function redactText(text: string): string {
   return text
     .replace(/MNS [^\s:]+:[A-Za-z0-9+/=]+/g, `MNS ${REDACTED}`)
-    .replace(/((?:Signature|SecurityToken|AccessKeyId|security-token)[=:]\s*)[^&\s"',]+/gi, `$1${REDACTED}`);
+    .replace(PLAIN_PARAM, `$1${REDACTED}`)
+    .replace(ENCODED_PARAM, `$1${REDACTED}`);
 }

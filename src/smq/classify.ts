@@ -15,6 +15,7 @@ const CODE_CLASS: Readonly<Record<string, SmqErrorClass>> = {
   MissingAuthorizationHeader: 'auth',
   InvalidAuthorizationHeader: 'auth',
   SecurityTokenExpired: 'auth',
+  MissingSecurityToken: 'auth',
   InvalidSecurityToken: 'auth',
   InternalError: 'server',
   InternalServerError: 'server',

@@ -1,8 +1,9 @@
 import type { Agent } from 'node:http';
 import { SmqError } from '../errors.js';
-import type { ConsumerConfig, CredentialsConfig, SmqConfig } from '../config/types.js';
+import type { ConsumerConfig, SmqConfig } from '../config/types.js';
+import type { AccountCredentials } from '../credentials/account.js';
 import { MnsQueueClient } from './mns-client.js';
-import { StaticCredentials, type CredentialSource, type TokenProvider } from './token-provider.js';
+import { accountSource, type CredentialSource, type TokenProvider } from './token-provider.js';
 import type { DeleteFailure, SmqCredentials, SmqMessage, SmqQueueClient } from './types.js';
 
 export interface CredentialedQueueClientOptions {
@@ -72,7 +73,8 @@ export class CredentialedQueueClient implements SmqQueueClient {
 export interface ConsumerClientOptions {
   readonly consumer: ConsumerConfig;
   readonly smq: SmqConfig;
-  readonly credentials: CredentialsConfig;
+  /** The account credential; `auth: 'static'` consumers sign SMQ with it. */
+  readonly account: AccountCredentials;
   /** Shared by every `auth: 'cams'` consumer of the process; required when any consumer uses it. */
   readonly tokens?: TokenProvider;
   readonly agent?: Agent;
@@ -83,7 +85,7 @@ export function createConsumerClient(options: ConsumerClientOptions): SmqQueueCl
   const { consumer, smq } = options;
   let source: CredentialSource;
   if (consumer.auth === 'static') {
-    source = new StaticCredentials(options.credentials.accessKeyId, options.credentials.accessKeySecret);
+    source = accountSource(options.account);
   } else {
     if (!options.tokens)
       throw new TypeError(`Expected a TokenProvider for auth 'cams' (${consumer.queueName})`);

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { AccountCredential, AccountCredentials } from '../credentials/account.js';
 import { TokenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { redactText } from '../observability/redact.js';
@@ -13,18 +14,15 @@ export interface CredentialSource {
   invalidate(failed: SmqCredentials): boolean;
 }
 
-/** `auth: 'static'`: sign directly with the configured AccessKey; nothing expires. */
-export class StaticCredentials implements CredentialSource {
-  readonly #credentials: SmqCredentials;
-  constructor(accessKeyId: string, accessKeySecret: string) {
-    this.#credentials = Object.freeze({ accessKeyId, accessKeySecret });
-  }
-  credentials(): Promise<SmqCredentials> {
-    return Promise.resolve(this.#credentials);
-  }
-  invalidate(): boolean {
-    return false;
-  }
+/**
+ * `auth: 'static'`: sign SMQ directly with the account credential. An STS credential (a role, the
+ * instance role, an STS triple) carries its security token along; a rejection re-resolves the source.
+ */
+export function accountSource(account: AccountCredentials): CredentialSource {
+  return {
+    credentials: () => account.get(),
+    invalidate: () => account.invalidate(),
+  };
 }
 
 interface DybaseapiClient {
@@ -35,16 +33,16 @@ interface DybaseapiClient {
 }
 type DybaseapiCtor = new (config: {
   endpoint: string;
-  accessKeyId: string;
-  accessKeySecret: string;
+  /** pop-core asks it before every request and adds SecurityToken when the credential has one. */
+  credentialsProvider: { getCredentials(): Promise<AccountCredential> };
 }) => DybaseapiClient;
 const Dybaseapi = createRequire(import.meta.url)('@alicloud/dybaseapi') as DybaseapiCtor;
 
 export interface TokenProviderOptions {
   /** Dybaseapi endpoint, e.g. `https://dybaseapi.aliyuncs.com`. */
   readonly endpoint: string;
-  readonly accessKeyId: string;
-  readonly accessKeySecret: string;
+  /** Signs every QueryTokenForMnsQueue call with the account's current credential. */
+  readonly account: AccountCredentials;
   /** Refresh this long before ExpireTime (the official SDKs use 120 s). */
   readonly refreshMarginMs?: number;
   /** At most one refresh forced by an auth error per key in this window. */
@@ -91,6 +89,7 @@ const FALLBACK_TTL_MS = 10 * 60_000;
  */
 export class TokenProvider extends SafeEmitter<TokenProviderEvents> {
   readonly #client: DybaseapiClient;
+  readonly #account: AccountCredentials;
   readonly #entries = new Map<string, Entry>();
   readonly #marginMs: number;
   readonly #minForcedMs: number;
@@ -100,10 +99,10 @@ export class TokenProvider extends SafeEmitter<TokenProviderEvents> {
 
   constructor(options: TokenProviderOptions) {
     super(options.logger);
+    this.#account = options.account;
     this.#client = new Dybaseapi({
       endpoint: options.endpoint.replace(/\/+$/, ''),
-      accessKeyId: options.accessKeyId,
-      accessKeySecret: options.accessKeySecret,
+      credentialsProvider: { getCredentials: () => this.#account.get() },
     });
     this.#marginMs = options.refreshMarginMs ?? 120_000;
     this.#minForcedMs = options.minForcedRefreshIntervalMs ?? 5_000;
@@ -199,6 +198,8 @@ export class TokenProvider extends SafeEmitter<TokenProviderEvents> {
       return credentials;
     } catch (err) {
       const error = toTokenError(err);
+      // The account credential itself was refused (a rotated key, a revoked role session).
+      if (error.errorClass === 'auth') this.#account.invalidate();
       entry.lastErrorClass = error.errorClass;
       entry.retryAfterMs = this.#now() + this.#failedRetryMs;
       const stillValid = entry.credentials !== undefined && this.#now() < entry.expireAtMs;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { checkConfigCommand } from '../../src/cli/check-config.js';
 import type { CliIo } from '../../src/cli/io.js';
+import { isolateCredentialEnv } from '../helpers/cloud.js';
 import { tempDir } from './fixtures.js';
 
 interface Run {
@@ -63,6 +64,10 @@ function configWithSecrets(): string {
   });
 }
 
+// The credential library reads process.env and the home directory itself: keep both empty here.
+const isolated = isolateCredentialEnv();
+after(() => isolated.restore());
+
 describe('check-config', () => {
   test('prints the effective configuration with every secret redacted, and exits 0', async () => {
     const result = await run([], configWithSecrets(), SECRETS);
@@ -85,6 +90,7 @@ describe('check-config', () => {
     );
     assert.match(summary ?? '', /^consumers: 1: ChatAppStatus Alicom-Queue-1-ChatAppStatus \(cams, https:/);
     assert.match(summary ?? '', /^handlers: log, forwarder$/m);
+    assert.match(summary ?? '', /^credentials: configured key: static_ak$/m);
   });
 
   test('a handler module that is missing or malformed exits 1, naming it; a poller does not load handlers', async () => {
@@ -137,17 +143,18 @@ describe('check-config', () => {
     };
     assert.equal(out.ok, true);
     assert.deepEqual(out.handlers, ['log']);
-    assert.deepEqual(out.config.credentials, { accessKeyId: '', accessKeySecret: '' });
-    assert.match(out.warnings.join('\n'), /ALIBABA_CLOUD_ACCESS_KEY_ID/);
+    assert.deepEqual(out.config.credentials, { accessKeyId: '', accessKeySecret: '', securityToken: '' });
+    assert.match(out.warnings.join('\n'), /no account credential was found.*ALIBABA_CLOUD_ACCESS_KEY_ID/);
   });
 
-  test('a missing AccessKey is a warning on stderr, not a failure', async () => {
+  test('no account credential anywhere is a warning on stderr, not a failure', async () => {
     const cwd = tempDir({
       'config/queues/q.json': { messageType: 'ChatAppInbound', queueName: 'Alicom-Queue-1-ChatAppInbound' },
     });
     const result = await run([], cwd);
     assert.equal(result.code, 0);
-    assert.match(result.stderr, /^warning: .*no AccessKey is configured/m);
+    assert.match(result.stdout, /^credentials: none found$/m);
+    assert.match(result.stderr, /^warning: no account credential was found; `start` will refuse to run: /m);
   });
 
   test('an invalid configuration exits 1 with the file and the key on stderr', async () => {

@@ -201,6 +201,7 @@ describe('the result', () => {
       'admin.dashboard.password',
       'credentials.accessKeyId',
       'credentials.accessKeySecret',
+      'credentials.securityToken',
       'http.secret',
     ]);
   });
@@ -208,7 +209,7 @@ describe('the result', () => {
   test('the shipped config directories are valid', () => {
     const shipped = load(repo, { configDir: 'config' });
     assert.deepEqual(shipped.consumers, [], 'the .sample queue file is not loaded');
-    const emulator = load(repo, { configDir: 'config/emulator', requireCredentials: true });
+    const emulator = load(repo, { configDir: 'config/emulator' });
     assert.equal(emulator.smq.endpoint, 'http://127.0.0.1:9100');
     assert.deepEqual(
       emulator.consumers.map(c => [c.messageType, c.queueName, c.endpoint]),
@@ -383,26 +384,34 @@ describe('strict validation names the file and the key', () => {
 describe('credentials', () => {
   const cwdWithQueue = () => tempDir({ 'config/queues/q.json': STATUS_QUEUE });
 
-  test('requireCredentials fails when consumers exist and no AccessKey is set, naming the env vars', () => {
+  test('without explicit keys the config is valid: the default credential chain is used at start', () => {
     const cwd = cwdWithQueue();
-    assertConfigError(
-      () => load(cwd, { requireCredentials: true }),
-      undefined,
-      'credentials.accessKeyId',
-      /ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET/,
-    );
-    const relaxed = load(cwd);
-    assert.match(configWarnings(relaxed).join('\n'), /no AccessKey is configured/);
-    const env = { ALIBABA_CLOUD_ACCESS_KEY_ID: 'id', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'secret' };
-    assert.equal(load(cwd, { requireCredentials: true, env }).consumers.length, 1);
+    const config = load(cwd);
+    assert.equal(config.consumers.length, 1);
+    assert.deepEqual(config.credentials, { accessKeyId: '', accessKeySecret: '', securityToken: '' });
+    assert.doesNotMatch(configWarnings(config).join('\n'), /AccessKey/);
   });
 
-  test('a worker needs no AccessKey, and no consumers need none', () => {
-    assert.equal(
-      load(cwdWithQueue(), { requireCredentials: true, overrides: { role: 'worker' } }).role,
-      'worker',
+  test('an STS triple from the environment lands in credentials.*', () => {
+    const env = {
+      ALIBABA_CLOUD_ACCESS_KEY_ID: 'STS.id',
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'secret',
+      ALIBABA_CLOUD_SECURITY_TOKEN: 'CAIS-token',
+    };
+    assert.deepEqual(load(cwdWithQueue(), { env }).credentials, {
+      accessKeyId: 'STS.id',
+      accessKeySecret: 'secret',
+      securityToken: 'CAIS-token',
+    });
+  });
+
+  test('a security token without the pair is an error naming the key', () => {
+    assertConfigError(
+      () => load(tempDir(), { env: { ALIBABA_CLOUD_SECURITY_TOKEN: 'CAIS-token' } }),
+      undefined,
+      'credentials.securityToken',
+      /ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET/,
     );
-    assert.equal(load(tempDir(), { requireCredentials: true }).consumers.length, 0);
   });
 
   test('only one half of the AccessKey is always an error', () => {

@@ -75,7 +75,7 @@ export async function startRig(
     prefix: uniquePrefix('daemon'),
     extra: opts.extra,
   });
-  const config = loadConfig({ cwd: configDir, env: {}, configDir, requireCredentials: true });
+  const config = loadConfig({ cwd: configDir, env: {}, configDir });
   const logger = silentLogger();
   const registry = new HandlerRegistry({ logger });
   for (const h of handlers) registry.register(h);

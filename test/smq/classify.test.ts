@@ -59,6 +59,9 @@ test('HTTP statuses without a code, and unparsable replies, are classified', () 
 test('POP codes for the token call are classified by prefix', () => {
   assert.equal(classifyCode('InvalidAccessKeyId.NotFound'), 'auth');
   assert.equal(classifyCode('SignatureDoesNotMatch'), 'auth');
+  // An STS pair sent without, or with a stale, security token.
+  assert.equal(classifyCode('MissingSecurityToken'), 'auth');
+  assert.equal(classifyCode('InvalidSecurityToken.Expired'), 'auth');
   assert.equal(classifyCode('Throttling.User'), 'throttled');
   assert.equal(classifyCode('InternalError'), 'server');
   assert.equal(classifyCode('MissingParameter'), 'client');

@@ -4,6 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { ConsumerConfig, SmqConfig } from '../../src/config/types.js';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
+import { accountCredentials } from '../../src/credentials/account.js';
 import { createConsumerClient } from '../../src/smq/client-pool.js';
 import { SmqConsumer } from '../../src/smq/consumer.js';
 import { TokenProvider } from '../../src/smq/token-provider.js';
@@ -54,10 +55,14 @@ function consume(
     batchSize: 16,
     ...options.consumer,
   };
-  const credentials = { accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret };
+  const account = accountCredentials({
+    credentials: { accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret, securityToken: '' },
+    env: {},
+    logger: silentLogger(),
+  });
   const tokens = new TokenProvider({
     endpoint: smq.tokenEndpoint,
-    ...credentials,
+    account,
     minForcedRefreshIntervalMs: 200,
     logger: silentLogger(),
   });
@@ -65,7 +70,7 @@ function consume(
   const consumer = new SmqConsumer({
     consumer: config,
     smq,
-    client: createConsumerClient({ consumer: config, smq, credentials, tokens }),
+    client: createConsumerClient({ consumer: config, smq, account, tokens }),
     sink: pipeline,
     completions: pipeline,
     deadLetters: pipeline,

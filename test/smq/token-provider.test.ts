@@ -5,9 +5,10 @@ import { formatShanghaiTime, startEmulator, type EmulatorHandle } from '../../sr
 import { TokenError } from '../../src/errors.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { MnsQueueClient } from '../../src/smq/mns-client.js';
+import { accountCredentials, type AccountCredentials } from '../../src/credentials/account.js';
 import {
-  StaticCredentials,
   TokenProvider,
+  accountSource,
   parseExpireTime,
   type TokenProviderOptions,
 } from '../../src/smq/token-provider.js';
@@ -25,14 +26,16 @@ beforeEach(() => {
   emu.setTokenTtl(600);
 });
 
-function provider(overrides: Partial<TokenProviderOptions> = {}): TokenProvider {
-  return new TokenProvider({
-    endpoint: emu.endpoint,
-    accessKeyId: emu.accessKeyId,
-    accessKeySecret: emu.accessKeySecret,
+function key(accessKeySecret = emu.accessKeySecret): AccountCredentials {
+  return accountCredentials({
+    credentials: { accessKeyId: emu.accessKeyId, accessKeySecret, securityToken: '' },
+    env: {},
     logger: silentLogger(),
-    ...overrides,
   });
+}
+
+function provider(overrides: Partial<TokenProviderOptions> = {}): TokenProvider {
+  return new TokenProvider({ endpoint: emu.endpoint, account: key(), logger: silentLogger(), ...overrides });
 }
 
 function issued(): number {
@@ -109,7 +112,7 @@ test('invalidate forces one refresh, and repeated auth errors do not hammer the 
 });
 
 test('token failures are TokenErrors with a class and no secrets', async () => {
-  const wrong = provider({ accessKeySecret: 'not-the-secret' });
+  const wrong = provider({ account: key('not-the-secret') });
   const auth = await wrong.get('ChatAppStatus', queueName).catch((e: unknown) => e);
   assert.ok(auth instanceof TokenError);
   assert.equal(auth.errorClass, 'auth');
@@ -139,10 +142,14 @@ test('when a refresh fails the still-valid token is kept, without retrying on ev
   assert.equal(tokens.status()[0]?.lastErrorClass, 'server');
 });
 
-test('static credentials never expire and ignore invalidation', async () => {
-  const creds = new StaticCredentials('id', 'secret');
+test('a configured key signs SMQ as it is: never expires, ignores invalidation', async () => {
+  const creds = accountSource(key());
   const a = await creds.credentials();
-  assert.equal(creds.invalidate(), false);
-  assert.equal(await creds.credentials(), a);
-  assert.equal(a.expireAtMs, undefined);
+  assert.deepEqual(a, {
+    accessKeyId: emu.accessKeyId,
+    accessKeySecret: emu.accessKeySecret,
+    securityToken: undefined,
+  });
+  assert.equal(creds.invalidate(a), false);
+  assert.equal(await creds.credentials(), a, 'the same object while nothing changed');
 });
