@@ -25,6 +25,7 @@ import { loadConfig } from '../src/config/index.js';
 import { createHttpServer } from '../src/http/server.js';
 import { createLogger } from '../src/observability/logger.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
+import { fixedHandlers } from '../src/pipeline/processor.js';
 import { defaultDedupeKey } from '../src/receipts/dedupe.js';
 import { parsedMessageFor } from '../src/receipts/inbound.js';
 import { MESSAGE_TYPES } from '../src/receipts/types.js';
@@ -101,7 +102,10 @@ async function serve({ redisUrl, receiverOnly, groupCommit }: ServeOptions): Pro
     workers: receiverOnly
       ? undefined
       : {
-          handlers: { handlersFor: () => [noop], dedupeKeyFor: (_h, type, r) => defaultDedupeKey(type, r) },
+          handlers: fixedHandlers({
+            handlersFor: () => [noop],
+            dedupeKeyFor: (_h, type, r) => defaultDedupeKey(type, r),
+          }),
           types: MESSAGE_TYPES,
           parseInbound: r => parsedMessageFor('ChatAppInbound', r),
         },

@@ -73,6 +73,10 @@ export class Daemon {
   private stopping?: Promise<void>;
   private readonly injectedRegistry?: HandlerRegistry;
   private reloading?: Promise<ReloadResult>;
+  /** Set once the pipeline reached Redis: only then is there work to drain at shutdown. */
+  private redisReady = false;
+  /** Closes of handler sets replaced by a reload, waiting for their last attempt. */
+  private readonly retiring = new Set<Promise<void>>();
 
   constructor(options: DaemonOptions) {
     this.config = options.config;
@@ -110,15 +114,19 @@ export class Daemon {
     return this.config.role !== 'worker';
   }
 
-  /** Starts everything; rejects with a ConfigError or HandlerLoadError when the setup cannot work. */
-  async start(): Promise<void> {
+  /**
+   * Starts everything; rejects with a ConfigError or HandlerLoadError when the setup cannot work, and with
+   * the signal's reason when `signal` aborts while it waits for Redis (a SIGTERM before Redis answered).
+   */
+  async start(signal?: AbortSignal): Promise<void> {
     const { config } = this;
     if (this.runsWorkers) {
       const registry = await this.loadRegistry(config, false);
       this.handlers = new SwappableHandlers(registry);
     }
     this.pipeline = this.createPipeline();
-    await this.waitForRedis(this.pipeline);
+    await this.waitForRedis(this.pipeline, signal);
+    this.redisReady = true;
     if (this.runsPollers) for (const consumer of config.consumers) this.startConsumer(consumer);
     await this.startHttp(this.pipeline);
     this.logger.info('cams-receipts started', {
@@ -158,10 +166,7 @@ export class Daemon {
     const wanted = new Map(this.runsPollers ? next.consumers.map(c => [consumerId(c), c] as const) : []);
     const removed = [...this.consumers.keys()].filter(id => !wanted.has(id));
     const added = [...wanted.keys()].filter(id => !this.consumers.has(id));
-    if (registry && this.handlers) {
-      const old = this.handlers.swap(registry);
-      void old.closeAll();
-    }
+    if (registry && this.handlers) this.retire(this.handlers.swap(registry));
     // Only what a reload can apply; the rest waits for a restart (listed in restartNeeded).
     this.config = {
       ...this.config,
@@ -182,6 +187,7 @@ export class Daemon {
         this.probes.delete(id);
         await loop?.stop({ drainTimeoutMs: next.shutdown.drainTimeoutMs });
         probe?.detach();
+        this.forgetToken(id, next);
       }),
     );
     const result: ReloadResult = {
@@ -192,6 +198,14 @@ export class Daemon {
     };
     this.logger.info('configuration reloaded', { event: 'config_reloaded', ...result });
     return result;
+  }
+
+  /** A removed queue's token is dropped unless a remaining consumer still signs with it. */
+  private forgetToken(removedId: string, next: AppConfig): void {
+    const [, queueName, messageType] = removedId.split('|');
+    if (!queueName || !messageType) return;
+    const stillUsed = next.consumers.some(c => c.queueName === queueName && c.messageType === messageType);
+    if (!stillUsed) this.tokens?.forget(messageType, queueName);
   }
 
   consumerHealth(): { consumers: ConsumerHealth[] } {
@@ -236,14 +250,15 @@ export class Daemon {
     return registry;
   }
 
-  private async waitForRedis(pipeline: Pipeline): Promise<void> {
+  private async waitForRedis(pipeline: Pipeline, signal?: AbortSignal): Promise<void> {
     const ready = pipeline.waitUntilReady();
+    ready.catch(() => undefined); // abandoned when the wait is aborted
     const timer = setInterval(
       () => this.logger.warn('waiting for Redis', { event: 'redis_waiting', url: this.config.redis.url }),
       5000,
     );
     try {
-      await ready;
+      await abortable(ready, signal);
     } finally {
       clearInterval(timer);
     }
@@ -272,6 +287,7 @@ export class Daemon {
         tokens: this.tokens,
       }),
       sink: pipeline.sink,
+      storeProbe: pipeline.sink,
       completions: pipeline.completions,
       deadLetters: pipeline.deadLetters,
       logger: this.logger,
@@ -324,6 +340,7 @@ export class Daemon {
     this.adminUrl ??= this.httpUrl;
   }
 
+  /** Each step runs whatever became of the one before: a failing step must not leave the rest running. */
   private async shutdown(): Promise<void> {
     const { drainTimeoutMs } = this.config.shutdown;
     const deadline = setTimeout(
@@ -332,21 +349,77 @@ export class Daemon {
     );
     deadline.unref();
     this.logger.info('stopping', { event: 'daemon_stopping', inFlight: this.inFlight, drainTimeoutMs });
-    try {
-      await this.http?.close();
-      const started = Date.now();
-      await Promise.all([...this.consumers.values()].map(c => c.stop({ drainTimeoutMs })));
-      // Workers get what is left of the drain budget (at least a few seconds) to finish running jobs.
-      await this.pipeline?.close(Math.max(3000, drainTimeoutMs - (Date.now() - started)));
-      await this.handlers?.registry.closeAll();
+    const started = Date.now();
+    await runSteps(this.logger, [
+      ['http', () => this.http?.close()],
+      ['consumers', () => Promise.all([...this.consumers.values()].map(c => c.stop({ drainTimeoutMs })))],
+      // Workers get what is left of the drain budget (at least a few seconds) to finish running jobs; a
+      // pipeline that never reached Redis has nothing to finish.
+      [
+        'pipeline',
+        () =>
+          this.pipeline?.close(this.redisReady ? Math.max(3000, drainTimeoutMs - (Date.now() - started)) : 0),
+      ],
+      ['handlers', () => this.closeHandlers()],
       // Last, so /readyz reports the drain while it happens.
-      await this.admin?.close();
-      for (const probe of this.probes.values()) probe.detach();
-    } finally {
-      clearTimeout(deadline);
-    }
+      ['admin', () => this.admin?.close()],
+      ['metrics', () => [...this.probes.values()].forEach(p => p.detach())],
+    ]);
+    clearTimeout(deadline);
     this.logger.info('stopped', { event: 'daemon_stopped' });
   }
+
+  /** The current handlers, and any replaced by a reload that are still waiting for their last attempt. */
+  private async closeHandlers(): Promise<void> {
+    await Promise.all([...this.retiring, this.handlers?.registry.closeAll()]);
+  }
+
+  /**
+   * Closes a replaced handler set once the attempts that started on it ended. An attempt ends within
+   * handlerTimeoutMs (a handler that ignores its signal loses the race), so the wait is bounded.
+   */
+  private retire(old: HandlerRegistry): void {
+    const handlers = this.handlers;
+    if (!handlers) return;
+    const boundMs = this.config.pipeline.handlerTimeoutMs + 5_000;
+    const closing = handlers.whenIdle(old, boundMs).then(async idle => {
+      if (!idle) {
+        this.logger.warn('closing replaced handlers while attempts still use them', {
+          event: 'handlers_closed_busy',
+          inUse: handlers.inUse(old),
+        });
+      }
+      await old.closeAll();
+    });
+    this.retiring.add(closing);
+    void closing.finally(() => this.retiring.delete(closing));
+  }
+}
+
+/** Runs every step in order, each on its own guard, logging the ones that fail. */
+async function runSteps(logger: Logger, steps: readonly [string, () => unknown][]): Promise<void> {
+  for (const [step, run] of steps) {
+    try {
+      await run();
+    } catch (err) {
+      logger.error(`shutdown step "${step}" failed; continuing with the rest`, {
+        event: 'shutdown_step_failed',
+        step,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as it aborts. */
+function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function restartOnlyChanges(a: AppConfig, b: AppConfig): string[] {

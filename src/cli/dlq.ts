@@ -298,7 +298,8 @@ function envelopesOf(entry: DeadLetterEntry): ReceiptEnvelope[] | string {
     queueName: entry.queueName,
     originTimeMs: Date.now(),
   };
-  if (entry.receipt) return [{ ...common, receipt: entry.receipt }];
+  // Handlers ran (and failed) on a receipt that was parked whole: they may run again.
+  if (entry.receipt) return [{ ...common, receipt: entry.receipt, redelivered: true }];
   if (entry.raw === undefined) return 'the entry holds neither a receipt nor the raw body';
   let items: unknown[];
   try {

@@ -65,8 +65,15 @@ async function run(
   }
   const daemon = new Daemon({ config, logger, account });
   try {
-    await daemon.start();
+    await daemon.start(io.shutdown);
   } catch (err) {
+    if (io.shutdown.aborted) {
+      // A SIGTERM while waiting for Redis: a requested stop, not a failure.
+      logger.info('stopped before startup completed', { event: 'startup_aborted' });
+      await daemon.stop().catch(() => undefined);
+      await flush(logger);
+      return 0;
+    }
     const code = err instanceof CamsError ? ` (${err.code})` : '';
     logger.error(`startup failed${code}: ${err instanceof Error ? err.message : String(err)}`, {
       event: 'startup_failed',

@@ -228,6 +228,11 @@ export const configSchema: convict.Schema<ConfigProperties> = {
       format: int(1000),
       default: 15_000,
     },
+    maxStalledCount: {
+      doc: 'A job whose worker died (its lock lapsed) this many times is run again; one more and the receipt is dead-lettered with reason `stalled` instead of crashing another process.',
+      format: int(0, 1_000),
+      default: 2,
+    },
   },
   shutdown: {
     drainTimeoutMs: {

@@ -78,6 +78,8 @@ export interface PipelineConfig {
   readonly lockDurationMs: number;
   /** How often workers recover jobs whose lock lapsed. */
   readonly stalledIntervalMs: number;
+  /** Stalls (a worker died holding the job) allowed before the receipt is dead-lettered as `stalled`. */
+  readonly maxStalledCount: number;
 }
 
 export interface HttpConfig {

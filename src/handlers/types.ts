@@ -9,8 +9,18 @@ export interface HandlerContext<T extends MessageType = MessageType> {
   readonly queueName: string | undefined;
   /** The key this handler deduplicates on (its own `dedupeKey`, or the type's default). */
   readonly dedupeKey: string;
-  /** 1 on the first attempt. */
+  /**
+   * 1 on the first attempt, then one more after each failed attempt (what `pipeline.attempts` limits). A
+   * crash does not count as an attempt: read `redelivered` to know whether this may be a rerun.
+   */
   readonly attempt: number;
+  /**
+   * True when this handler may already have run for this receipt: its job was started before (a retry after a
+   * failure, a worker that died or lost its lock mid-run, a wait behind another worker's lease), the SMQ message
+   * had been received before (DequeueCount > 1), or it is a dead-letter replay. False means no earlier run is
+   * known, unless Redis lost its data.
+   */
+  readonly redelivered: boolean;
   /** For ChatAppInbound: `Message` parsed as JSON when it holds a JSON object, otherwise undefined. */
   readonly parsedMessage: unknown;
   readonly logger: Logger;

@@ -266,11 +266,15 @@ export class Metrics {
       this.tokenRefreshed(e.queueName, e.messageType, e.expireAtMs);
     const onFailed = (e: { messageType: string; queueName: string; errorClass: string }) =>
       this.tokenFailed(e.queueName, e.messageType, e.errorClass);
+    const onForgotten = (e: { messageType: string; queueName: string }) =>
+      this.#tokenExpiry.remove({ queue: e.queueName, type: e.messageType });
     tokens.on('token_refreshed', onRefreshed);
     tokens.on('token_failed', onFailed);
+    tokens.on('token_forgotten', onForgotten);
     return () => {
       tokens.off('token_refreshed', onRefreshed);
       tokens.off('token_failed', onFailed);
+      tokens.off('token_forgotten', onForgotten);
     };
   }
 

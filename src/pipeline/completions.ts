@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { Logger } from 'winston';
 import { MESSAGE_TYPES, type MessageType } from '../receipts/types.js';
+import type { ErrorReporter } from '../observability/error-reporter.js';
+import type { FailedJobs } from './failed-jobs.js';
 import type { KeySpace } from './keys.js';
 import { JobLostError, type CompletionSource, type JobOutcome } from './types.js';
 
@@ -16,7 +17,9 @@ export interface CompletionOptions {
   readonly redis: Redis;
   /** Factory for the blocking connection the stream reader needs. */
   readonly blockingConnection: () => Redis;
-  readonly logger: Logger;
+  readonly errors: ErrorReporter;
+  /** Parks the receipt of a failed job BullMQ failed on its own, before a poller may delete its message. */
+  readonly failedJobs: Pick<FailedJobs, 'settle'>;
   /** How often waiters are re-checked against Redis, covering entries missed during a reconnect. */
   readonly sweepIntervalMs?: number;
 }
@@ -141,7 +144,7 @@ export class BullMqCompletions implements CompletionSource {
         }
       } catch (err) {
         if (this.closed) return;
-        this.opts.logger.debug('completion reader error', { event: 'events_error', error: String(err) });
+        this.opts.errors.report('completion_reader_error', err);
         await new Promise(resolve => setTimeout(resolve, RETRY_MS));
       }
     }
@@ -224,16 +227,20 @@ export class BullMqCompletions implements CompletionSource {
     if (stale.length > 0) void this.check(stale);
   }
 
-  /** For old waiters, one pipelined round trip: completed set, failed set, job hash, finished marker. */
+  /**
+   * For old waiters, one pipelined round trip: finished marker, completed set, failed set, job hash. The
+   * marker is the processor's own word and comes first; a job in the failed set counts as dead-lettered only
+   * once its receipt is parked (FailedJobs parks it when BullMQ failed it on its own).
+   */
   private async check(jobs: readonly { type: MessageType; jobId: string }[]): Promise<void> {
     if (jobs.length === 0) return;
     const { keys } = this.opts;
     const pipeline = this.opts.redis.pipeline();
     for (const { type, jobId } of jobs) {
+      pipeline.get(keys.finished(type, jobId));
       pipeline.zscore(keys.bull(type, 'completed'), jobId);
       pipeline.zscore(keys.bull(type, 'failed'), jobId);
       pipeline.exists(keys.bull(type, jobId));
-      pipeline.get(keys.finished(type, jobId));
     }
     let replies: [Error | null, unknown][] | null;
     try {
@@ -243,14 +250,23 @@ export class BullMqCompletions implements CompletionSource {
     }
     if (!replies) return;
     jobs.forEach(({ type, jobId }, i) => {
-      const [completed, failed, exists, fin] = replies
-        .slice(i * 4, i * 4 + 4)
-        .map(r => (r[0] ? undefined : r[1]));
-      if (completed !== null && completed !== undefined) this.settle(type, jobId, 'completed');
-      else if (failed !== null && failed !== undefined) this.settle(type, jobId, 'dead_lettered');
-      else if (fin === 'completed' || fin === 'dead_lettered') this.settle(type, jobId, fin);
+      const answers = replies.slice(i * 4, i * 4 + 4);
+      if (answers.some(([err]) => err)) return; // unknown: the next sweep looks again
+      const [fin, completed, failed, exists] = answers.map(r => r[1]);
+      if (fin === 'completed' || fin === 'dead_lettered') this.settle(type, jobId, fin);
+      else if (completed !== null) this.settle(type, jobId, 'completed');
+      else if (failed !== null) void this.settleFailed(type, jobId);
       else if (exists === 0) this.settle(type, jobId, 'lost');
     });
+  }
+
+  private async settleFailed(type: MessageType, jobId: string): Promise<void> {
+    try {
+      const outcome = await this.opts.failedJobs.settle(type, jobId);
+      if (outcome) this.settle(type, jobId, outcome);
+    } catch (err) {
+      this.opts.errors.report('failed_job_check_failed', err, { messageType: type });
+    }
   }
 }
 

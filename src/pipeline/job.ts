@@ -8,6 +8,8 @@ export interface ReceiptJobData {
   readonly queueName?: string;
   readonly dedupeKey: string;
   readonly originTimeMs: number;
+  /** Set (true) only when the receipt was seen before: see ReceiptEnvelope.redelivered. */
+  readonly redelivered?: boolean;
 }
 
 /** A job's return value: which handlers ran (the others had already completed the receipt). */

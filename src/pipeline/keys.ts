@@ -34,6 +34,11 @@ export class KeySpace {
     return `${this.prefix}:${queueNameFor(type)}:${suffix}`;
   }
 
+  /** Written by store probes while receipts wait for Redis to take writes again. */
+  get probe(): string {
+    return `${this.prefix}:probe`;
+  }
+
   get deadLetterIndex(): string {
     return `${this.prefix}:dlq:index`;
   }

@@ -3,10 +3,12 @@ import type { Logger } from 'winston';
 import type { PipelineConfig } from '../config/types.js';
 import type { AnyReceipt, MessageType } from '../receipts/types.js';
 import { BullMqCompletions } from './completions.js';
+import { ErrorReporter } from '../observability/error-reporter.js';
 import { DeadLetterStore } from './dead-letter-store.js';
+import { FailedJobs } from './failed-jobs.js';
 import { IdempotencyStore } from './idempotency.js';
 import { KeySpace } from './keys.js';
-import { ReceiptProcessor, type HandlerFinished, type HandlerLookup, type JobFinished } from './processor.js';
+import { ReceiptProcessor, type HandlerFinished, type HandlerSource, type JobFinished } from './processor.js';
 import { ReceiptQueues } from './queues.js';
 import { blockingConnection, closeConnection, delay, producerConnection } from './redis.js';
 import { BullMqReceiptSink } from './sink.js';
@@ -21,7 +23,7 @@ export interface PipelineOptions {
   readonly shutdown: AbortSignal;
   /** Run BullMQ workers here (role `worker` or `all`) with these handlers. */
   readonly workers?: {
-    readonly handlers: HandlerLookup;
+    readonly handlers: HandlerSource;
     readonly types: readonly MessageType[];
     readonly parseInbound: (receipt: AnyReceipt) => unknown;
     readonly onHandlerFinished?: (event: HandlerFinished) => void;
@@ -46,6 +48,9 @@ export class Pipeline {
   readonly sink: BullMqReceiptSink;
   readonly deadLetters: DeadLetterStore;
   readonly idempotency: IdempotencyStore;
+  readonly failedJobs: FailedJobs;
+  /** Rate-limited logging of errors that repeat (Redis away). */
+  readonly errors: ErrorReporter;
   readonly completions: BullMqCompletions | undefined;
   readonly workers: WorkerPool | undefined;
 
@@ -54,12 +59,30 @@ export class Pipeline {
     this.redis = this.track(producerConnection(opts.redisUrl));
     this.redis.on('error', () => undefined);
     this.queues = new ReceiptQueues(this.redis, opts.prefix, opts.config);
-    this.sink = new BullMqReceiptSink(this.queues, { storeTimeoutMs: opts.storeTimeoutMs ?? 2000 });
+    this.sink = new BullMqReceiptSink(this.queues, this.redis, this.keys, {
+      storeTimeoutMs: opts.storeTimeoutMs ?? 2000,
+    });
     this.deadLetters = new DeadLetterStore(this.redis, this.keys);
-    this.idempotency = new IdempotencyStore(this.redis, this.keys, opts.config.idempotencyTtlSeconds, {
-      // Finished markers outlive the longest a poller may wait on a job.
+    this.errors = new ErrorReporter({ logger: opts.logger });
+    // Finished markers outlive the longest a poller may wait on a job.
+    const finished = {
       ttlSeconds: Math.ceil(opts.maxWaitMs / 1000) + 600,
       streamMaxLen: opts.config.eventsMaxLen,
+    };
+    this.idempotency = new IdempotencyStore(
+      this.redis,
+      this.keys,
+      opts.config.idempotencyTtlSeconds,
+      finished,
+    );
+    this.failedJobs = new FailedJobs({
+      redis: this.redis,
+      keys: this.keys,
+      deadLetters: this.deadLetters,
+      logger: opts.logger,
+      errors: this.errors,
+      markerTtlSeconds: finished.ttlSeconds,
+      streamMaxLen: finished.streamMaxLen,
     });
     const blocking = () => {
       const conn = this.track(blockingConnection(opts.redisUrl));
@@ -71,7 +94,8 @@ export class Pipeline {
           keys: this.keys,
           redis: this.redis,
           blockingConnection: blocking,
-          logger: opts.logger,
+          errors: this.errors,
+          failedJobs: this.failedJobs,
           sweepIntervalMs: opts.completionSweepMs,
         })
       : undefined;
@@ -100,6 +124,8 @@ export class Pipeline {
       void this.workers?.close(true).catch(() => undefined);
       for (const c of this.connections) c.disconnect();
     }
+    this.failedJobs.close();
+    this.errors.close();
     await Promise.allSettled(this.connections.map(c => closeConnection(c)));
   }
 
@@ -110,6 +136,7 @@ export class Pipeline {
       deadLetters: this.deadLetters,
       logger: this.opts.logger,
       handlerTimeoutMs: this.opts.config.handlerTimeoutMs,
+      maxStalledCount: this.opts.config.maxStalledCount,
       parseInbound: w.parseInbound,
       onHandlerFinished: w.onHandlerFinished,
       onJobFinished: w.onJobFinished,
@@ -120,8 +147,9 @@ export class Pipeline {
       keys: this.keys,
       blockingConnection: blocking,
       config: this.opts.config,
-      logger: this.opts.logger,
       shutdown: this.opts.shutdown,
+      failedJobs: this.failedJobs,
+      errors: this.errors,
     });
   }
 

@@ -4,6 +4,7 @@ import type { Handler, HandlerContext } from '../handlers/types.js';
 import type { AnyReceipt, MessageType, ReceiptSource } from '../receipts/types.js';
 import type { Finished, IdempotencyStore, Ran } from './idempotency.js';
 import type { ReceiptJobData, ReceiptJobResult } from './job.js';
+import { delay } from './redis.js';
 import type { DeadLetterSink, JobOutcome } from './types.js';
 
 /** The part of the handler registry the processor needs. */
@@ -12,12 +13,25 @@ export interface HandlerLookup {
   dedupeKeyFor(handler: Handler, type: MessageType, receipt: AnyReceipt): string;
 }
 
+/** Where an attempt gets its handler set, and gives it back when it ended (a reloaded set is closed after). */
+export interface HandlerSource {
+  acquire(): HandlerLookup;
+  release(set: HandlerLookup): void;
+}
+
+/** A source that never changes its set (embedding, benchmarks). */
+export function fixedHandlers(set: HandlerLookup): HandlerSource {
+  return { acquire: () => set, release: () => undefined };
+}
+
 export interface ProcessorOptions {
-  readonly handlers: HandlerLookup;
+  readonly handlers: HandlerSource;
   readonly idempotency: IdempotencyStore;
   readonly deadLetters: DeadLetterSink;
   readonly logger: Logger;
   readonly handlerTimeoutMs: number;
+  /** Stalls a job may have before its receipt is dead-lettered as `stalled` (pipeline.maxStalledCount). */
+  readonly maxStalledCount: number;
   readonly parseInbound: (receipt: AnyReceipt) => unknown;
   readonly onHandlerFinished?: (event: HandlerFinished) => void;
   /** Called once per attempt, after its outcome is known (metrics: processed, end-to-end latency). */
@@ -34,7 +48,7 @@ export interface JobFinished {
   readonly attempt: number;
   /** `completed`: every handler done; `retry`: BullMQ tries again; `dead_lettered`: parked with `reason`. */
   readonly outcome: 'completed' | 'retry' | 'dead_lettered';
-  readonly reason?: 'failed' | 'permanent';
+  readonly reason?: 'failed' | 'permanent' | 'stalled';
   /** Handlers that ran in this attempt (0 when every handler had already completed the receipt). */
   readonly ran: number;
 }
@@ -47,11 +61,28 @@ export interface HandlerFinished {
 }
 
 export interface Attempt {
-  /** 1-based. */
+  /** 1-based: failed attempts so far, plus one. What `pipeline.attempts` limits; a crash spends none. */
   readonly number: number;
   readonly isLast: boolean;
+  /** Times a worker died (or lost its lock) while running this job. */
+  readonly stalls: number;
+  /** The handlers may have run for this receipt before (see HandlerContext.redelivered). */
+  readonly redelivered: boolean;
   readonly signal: AbortSignal;
   readonly jobId?: string;
+}
+
+/** A handler's lease outlives its timeout by this much: time to write its record. */
+const LEASE_MARGIN_MS = 5_000;
+/** Retries of a commit start this short and double up to the max. */
+const COMMIT_RETRY_BASE_MS = 50;
+const COMMIT_RETRY_MAX_MS = 500;
+/** How long a commit of only the finished marker (no lease to respect) is retried. */
+const MARKER_RETRY_MS = 5_000;
+
+interface LeasedRun extends Ran {
+  /** Until when the record may still be written without another worker having claimed the receipt. */
+  readonly leaseEndsAtMs: number;
 }
 
 /**
@@ -78,7 +109,7 @@ export class DeadLetteredError extends Error {
 
 type Outcome =
   | { readonly handler: string; readonly state: 'skipped' }
-  | { readonly handler: string; readonly state: 'ran'; readonly ran: Ran }
+  | { readonly handler: string; readonly state: 'ran'; readonly ran: LeasedRun }
   | { readonly handler: string; readonly state: 'busy'; readonly retryInMs: number }
   | {
       readonly handler: string;
@@ -99,24 +130,49 @@ export class ReceiptProcessor {
   constructor(private readonly opts: ProcessorOptions) {}
 
   async process(data: ReceiptJobData, attempt: Attempt): Promise<ReceiptJobResult> {
-    const handlers = this.opts.handlers.handlersFor(data.messageType);
-    const outcomes = await Promise.all(handlers.map(h => this.runOnce(h, data, attempt)));
+    const set = this.opts.handlers.acquire();
+    try {
+      return await this.processWith(set, data, attempt);
+    } finally {
+      this.opts.handlers.release(set);
+    }
+  }
+
+  private async processWith(
+    set: HandlerLookup,
+    data: ReceiptJobData,
+    attempt: Attempt,
+  ): Promise<ReceiptJobResult> {
+    const handlers = set.handlersFor(data.messageType);
+    if (attempt.stalls > this.opts.maxStalledCount) {
+      // Workers kept dying while running this receipt: running it again would crash another process.
+      const error = `workers stopped ${attempt.stalls} times while running this receipt (pipeline.maxStalledCount is ${this.opts.maxStalledCount})`;
+      return this.deadLetter(
+        data,
+        attempt,
+        'stalled',
+        error,
+        handlers.map(h => h.name),
+        0,
+      );
+    }
+    const outcomes = await Promise.all(handlers.map(h => this.runOnce(set, h, data, attempt)));
     const failed = outcomes.filter((o): o is Extract<Outcome, { state: 'failed' }> => o.state === 'failed');
     const ranRecords = outcomes.flatMap(o => (o.state === 'ran' ? [o.ran] : []));
     const ran = ranRecords.map(r => r.handler);
     const busy = outcomes.filter((o): o is Extract<Outcome, { state: 'busy' }> => o.state === 'busy');
     if (failed.length === 0 && busy.length > 0) {
-      await this.opts.idempotency.commit(ranRecords);
+      await this.commit(ranRecords);
       this.jobFinished(data, attempt, 'retry', ran.length);
       throw new HandlerBusyError(Math.max(...busy.map(b => b.retryInMs)));
     }
     if (failed.length === 0) {
       // The handlers' records and the job's finished record in one round trip.
-      await this.opts.idempotency.commit(ranRecords, this.finishedRecord(data, attempt, 'completed'));
+      await this.commit(ranRecords, this.finishedRecord(data, attempt, 'completed'));
       this.jobFinished(data, attempt, 'completed', ran.length);
       return { ran, skipped: outcomes.filter(o => o.state === 'skipped').map(o => o.handler) };
     }
-    await this.opts.idempotency.commit(ranRecords);
+    await this.commit(ranRecords);
     await Promise.all(
       failed.map(f => this.opts.idempotency.release(f.handler, f.key, f.token).catch(() => undefined)),
     );
@@ -126,29 +182,68 @@ export class ReceiptProcessor {
       this.jobFinished(data, attempt, 'retry', ran.length);
       throw new Error(summary);
     }
+    const reason = permanent ? 'permanent' : 'failed';
+    return this.deadLetter(
+      data,
+      attempt,
+      reason,
+      summary,
+      failed.map(f => f.handler),
+      ran.length,
+    );
+  }
+
+  /** Parks the receipt, records that its job finished, and ends the job without further attempts. */
+  private async deadLetter(
+    data: ReceiptJobData,
+    attempt: Attempt,
+    reason: 'failed' | 'permanent' | 'stalled',
+    error: string,
+    handlers: readonly string[],
+    ran: number,
+  ): Promise<never> {
     const entryId = await this.opts.deadLetters.park({
       messageType: data.messageType,
       source: data.source,
-      reason: permanent ? 'permanent' : 'failed',
-      error: summary,
+      reason,
+      error,
       receipt: data.receipt,
       queueName: data.queueName,
       jobId: attempt.jobId,
-      handlers: failed.map(f => f.handler),
+      handlers,
     });
     const finished = this.finishedRecord(data, attempt, 'dead_lettered');
-    if (finished) await this.opts.idempotency.commit([], finished);
+    if (finished) await this.commit([], finished);
     this.opts.logger.warn('receipt dead-lettered', {
       event: 'receipt_dead_lettered',
       messageType: data.messageType,
       dedupeKey: data.dedupeKey,
       attempt: attempt.number,
-      reason: permanent ? 'permanent' : 'failed',
-      error: summary,
+      reason,
+      error,
       deadLetterId: entryId,
     });
-    this.jobFinished(data, attempt, 'dead_lettered', ran.length, permanent ? 'permanent' : 'failed');
-    throw new DeadLetteredError(entryId, summary);
+    this.jobFinished(data, attempt, 'dead_lettered', ran, reason);
+    throw new DeadLetteredError(entryId, error);
+  }
+
+  /**
+   * Records what ran. A handler that finished while Redis was away must not run again because its record
+   * could not be written: while its lease still keeps every other worker off the receipt, the write is
+   * retried with a short backoff. Past that, the error goes to BullMQ and the job is tried again.
+   */
+  private async commit(ran: readonly LeasedRun[], finished?: Finished): Promise<void> {
+    const deadline =
+      ran.length > 0 ? Math.min(...ran.map(r => r.leaseEndsAtMs)) : Date.now() + MARKER_RETRY_MS;
+    for (let waitMs = COMMIT_RETRY_BASE_MS; ; waitMs = Math.min(waitMs * 2, COMMIT_RETRY_MAX_MS)) {
+      try {
+        await this.opts.idempotency.commit(ran, finished);
+        return;
+      } catch (err) {
+        if (Date.now() + waitMs >= deadline) throw err;
+        await delay(waitMs);
+      }
+    }
   }
 
   /** What tells pollers the job finished; none for a run outside a BullMQ job. */
@@ -180,9 +275,16 @@ export class ReceiptProcessor {
   }
 
   /** Claims and runs one handler; its completion is recorded by `process`, with the rest of the attempt. */
-  private async runOnce(handler: Handler, data: ReceiptJobData, attempt: Attempt): Promise<Outcome> {
-    const key = this.opts.handlers.dedupeKeyFor(handler, data.messageType, data.receipt);
-    const claim = await this.opts.idempotency.claim(handler.name, key, this.opts.handlerTimeoutMs + 5000);
+  private async runOnce(
+    set: HandlerLookup,
+    handler: Handler,
+    data: ReceiptJobData,
+    attempt: Attempt,
+  ): Promise<Outcome> {
+    const key = set.dedupeKeyFor(handler, data.messageType, data.receipt);
+    const leaseMs = this.opts.handlerTimeoutMs + LEASE_MARGIN_MS;
+    const claimedAtMs = Date.now();
+    const claim = await this.opts.idempotency.claim(handler.name, key, leaseMs);
     if (claim.state === 'done') return { handler: handler.name, state: 'skipped' };
     if (claim.state === 'busy') return { handler: handler.name, state: 'busy', retryInMs: claim.retryInMs };
     const started = Date.now();
@@ -192,7 +294,13 @@ export class ReceiptProcessor {
       return {
         handler: handler.name,
         state: 'ran',
-        ran: { handler: handler.name, dedupeKey: key, token: claim.token },
+        ran: {
+          handler: handler.name,
+          dedupeKey: key,
+          token: claim.token,
+          // Retries of the record stop a margin before the lease lapses and another worker may claim it.
+          leaseEndsAtMs: claimedAtMs + leaseMs - LEASE_MARGIN_MS / 2,
+        },
       };
     } catch (error) {
       this.finished(handler, data, started, false);
@@ -218,6 +326,7 @@ export class ReceiptProcessor {
       queueName: data.queueName,
       dedupeKey,
       attempt: attempt.number,
+      redelivered: attempt.redelivered,
       get parsedMessage() {
         parsed ??= { value: data.messageType === 'ChatAppInbound' ? parseInbound(data.receipt) : undefined };
         return parsed.value;

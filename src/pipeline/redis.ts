@@ -9,9 +9,17 @@ export function producerConnection(url: string, extra: RedisOptions = {}): Redis
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 5000,
-    retryStrategy: times => Math.min(200 * 2 ** Math.min(times, 5), 5000),
+    retryStrategy: reconnectDelayMs,
     ...extra,
   });
+}
+
+/**
+ * Reconnect attempts back off to once a second, no slower: pipelines resume within about a second of Redis
+ * returning, and a second per connection is cheap for a Redis that is down.
+ */
+export function reconnectDelayMs(times: number): number {
+  return Math.min(100 * 2 ** Math.min(times, 4), 1000);
 }
 
 /** Blocking connections for BullMQ workers and event readers: they must retry forever. */
@@ -19,7 +27,7 @@ export function blockingConnection(url: string, extra: RedisOptions = {}): Redis
   return new Redis(url, {
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
-    retryStrategy: times => Math.min(200 * 2 ** Math.min(times, 5), 5000),
+    retryStrategy: reconnectDelayMs,
     ...extra,
   });
 }

@@ -1,9 +1,11 @@
+import type { Redis } from 'ioredis';
 import { StoreError } from '../errors.js';
 import { defaultDedupeKey, jobIdFor } from '../receipts/dedupe.js';
 import type { MessageType } from '../receipts/types.js';
 import type { ReceiptJobData } from './job.js';
+import type { KeySpace } from './keys.js';
 import type { ReceiptQueues } from './queues.js';
-import type { ReceiptEnvelope, ReceiptSink, SubmitResult } from './types.js';
+import type { ReceiptEnvelope, ReceiptSink, StoreProbe, SubmitResult } from './types.js';
 
 export interface BullMqSinkOptions {
   /** Give up on Redis after this long, so callers (SMQ loop, HTTP push) can keep the receipts and retry. */
@@ -12,43 +14,68 @@ export interface BullMqSinkOptions {
 
 /**
  * Adds receipts to BullMQ with a job id derived from the dedupe key, so duplicates and redeliveries
- * collapse into one job. One bulk call per message type and batch.
+ * collapse into one job. One bulk call per message type and batch, then one MGET of the finished markers
+ * tells which receipts belong to a job that had already finished (duplicates the caller need not wait for).
  */
-export class BullMqReceiptSink implements ReceiptSink {
+export class BullMqReceiptSink implements ReceiptSink, StoreProbe {
   constructor(
     private readonly queues: ReceiptQueues,
+    private readonly redis: Redis,
+    private readonly keys: KeySpace,
     private readonly opts: BullMqSinkOptions,
   ) {}
 
   async submit(envelopes: readonly ReceiptEnvelope[]): Promise<SubmitResult[]> {
     const jobs = envelopes.map(toJob);
-    const byType = new Map<MessageType, typeof jobs>();
-    for (const job of jobs) {
-      const list = byType.get(job.data.messageType) ?? [];
-      list.push(job);
-      byType.set(job.data.messageType, list);
-    }
+    let markers: (string | null)[];
     try {
-      await withTimeout(
-        Promise.all(
-          [...byType].map(([type, list]) =>
-            this.queues
-              .get(type)
-              .addBulk(list.map(j => ({ name: type, data: j.data, opts: { jobId: j.jobId } }))),
-          ),
-        ),
-        this.opts.storeTimeoutMs,
-      );
+      markers = await withTimeout(this.store(jobs), this.opts.storeTimeoutMs);
     } catch (err) {
       throw new StoreError(`could not enqueue ${envelopes.length} receipt(s): ${messageOf(err)}`, {
         cause: err,
       });
     }
-    return jobs.map(j => ({ jobId: j.jobId, finished: false }));
+    return jobs.map((j, i) => ({ jobId: j.jobId, finished: isFinished(markers[i]) }));
+  }
+
+  /** A small write, not a PING: a Redis that answers but refuses writes (maxmemory reached) is not back. */
+  async probe(): Promise<boolean> {
+    try {
+      await withTimeout(this.redis.set(this.keys.probe, '1', 'PX', 10_000), this.opts.storeTimeoutMs);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async store(jobs: readonly Job[]): Promise<(string | null)[]> {
+    const byType = new Map<MessageType, Job[]>();
+    for (const job of jobs) {
+      const list = byType.get(job.data.messageType) ?? [];
+      list.push(job);
+      byType.set(job.data.messageType, list);
+    }
+    await Promise.all(
+      [...byType].map(([type, list]) =>
+        this.queues
+          .get(type)
+          .addBulk(list.map(j => ({ name: type, data: j.data, opts: { jobId: j.jobId } }))),
+      ),
+    );
+    return this.redis.mget(jobs.map(j => this.keys.finished(j.data.messageType, j.jobId)));
   }
 }
 
-function toJob(envelope: ReceiptEnvelope): { jobId: string; data: ReceiptJobData } {
+interface Job {
+  readonly jobId: string;
+  readonly data: ReceiptJobData;
+}
+
+function isFinished(marker: string | null | undefined): boolean {
+  return marker === 'completed' || marker === 'dead_lettered';
+}
+
+function toJob(envelope: ReceiptEnvelope): Job {
   const dedupeKey = defaultDedupeKey(envelope.messageType, envelope.receipt);
   return {
     jobId: jobIdFor(envelope.messageType, dedupeKey),
@@ -59,6 +86,7 @@ function toJob(envelope: ReceiptEnvelope): { jobId: string; data: ReceiptJobData
       queueName: envelope.queueName,
       dedupeKey,
       originTimeMs: envelope.originTimeMs,
+      ...(envelope.redelivered ? { redelivered: true } : {}),
     },
   };
 }

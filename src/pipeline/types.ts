@@ -9,6 +9,8 @@ export interface ReceiptEnvelope {
   readonly queueName?: string;
   /** When it entered the system: SMQ EnqueueTime, or HTTP arrival (epoch ms). */
   readonly originTimeMs: number;
+  /** Seen before: an SMQ message received more than once, or a dead-letter replay. */
+  readonly redelivered?: boolean;
 }
 
 export interface SubmitResult {
@@ -23,6 +25,11 @@ export interface SubmitResult {
  */
 export interface ReceiptSink {
   submit(envelopes: readonly ReceiptEnvelope[]): Promise<SubmitResult[]>;
+}
+
+/** Tells whether the store answers now: one cheap round trip, to resume at once when it is back. */
+export interface StoreProbe {
+  probe(): Promise<boolean>;
 }
 
 export type JobOutcome = 'completed' | 'dead_lettered';
@@ -40,12 +47,17 @@ export interface CompletionSource {
   wait(messageType: MessageType, jobId: string, signal?: AbortSignal): Promise<JobOutcome>;
 }
 
+export type DeadLetterReason = 'decode' | 'invalid' | 'failed' | 'permanent' | 'stalled';
+
 /** Something that could not be processed, kept with everything needed to inspect or replay it. */
 export interface DeadLetterInput {
   readonly messageType: MessageType;
   readonly source: ReceiptSource;
-  /** `decode` (not a receipt), `invalid` (missing fields), `failed` (handler gave up), `permanent`. */
-  readonly reason: 'decode' | 'invalid' | 'failed' | 'permanent';
+  /**
+   * `decode` (not a receipt), `invalid` (missing fields), `failed` (handler gave up), `permanent`
+   * (PermanentError), `stalled` (workers kept dying while running it: a receipt that crashes the process).
+   */
+  readonly reason: DeadLetterReason;
   readonly error: string;
   /** The receipt when it decoded, otherwise undefined. */
   readonly receipt?: AnyReceipt;

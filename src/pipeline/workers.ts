@@ -1,11 +1,12 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Logger } from 'winston';
 import type { PipelineConfig } from '../config/types.js';
 import type { MessageType } from '../receipts/types.js';
 import type { ReceiptJobData, ReceiptJobResult } from './job.js';
 import type { KeySpace } from './keys.js';
 import { queueNameFor } from './keys.js';
+import type { ErrorReporter } from '../observability/error-reporter.js';
+import { PARKED_PREFIX, parkedReason, type FailedJobWatch } from './failed-jobs.js';
 import { DeadLetteredError, HandlerBusyError, type ReceiptProcessor } from './processor.js';
 
 export interface WorkerPoolOptions {
@@ -14,10 +15,16 @@ export interface WorkerPoolOptions {
   readonly keys: KeySpace;
   readonly blockingConnection: () => Redis;
   readonly config: PipelineConfig;
-  readonly logger: Logger;
   /** Aborted at shutdown; handlers see it through ctx.signal. */
   readonly shutdown: AbortSignal;
+  /** Parks the receipts of jobs BullMQ failed on its own. */
+  readonly failedJobs: FailedJobWatch;
+  /** Where worker errors go, rate-limited: a Redis outage makes every worker fail at once. */
+  readonly errors: ErrorReporter;
 }
+
+/** BullMQ fails a job that stalled more than this; the processor's own limit is far lower. */
+const BULLMQ_NEVER_FAILS_STALLED = 1_000_000;
 
 /**
  * Most job slots one BullMQ worker gets. A worker fetches jobs one Redis round trip at a time and starts
@@ -71,12 +78,15 @@ export class WorkerPool {
         // Renewed at half this interval while the job runs; after a crash the job is retried once it lapses.
         lockDuration: config.lockDurationMs,
         stalledInterval: config.stalledIntervalMs,
-        maxStalledCount: 2,
+        // The processor enforces pipeline.maxStalledCount itself, so that a receipt that keeps crashing
+        // workers is dead-lettered: BullMQ would fail it without calling the processor, and park nothing.
+        maxStalledCount: BULLMQ_NEVER_FAILS_STALLED,
       },
     );
-    worker.on('error', err =>
-      this.opts.logger.warn('worker error', { event: 'worker_error', messageType: type, error: String(err) }),
-    );
+    worker.on('error', err => this.opts.errors.report('worker_error', err, { messageType: type }));
+    worker.on('failed', (job, err) => {
+      if (job?.id && !err.message.startsWith(PARKED_PREFIX)) this.opts.failedJobs.watch(type, job.id);
+    });
     return worker;
   }
 
@@ -88,11 +98,14 @@ export class WorkerPool {
       return await this.opts.processor.process(job.data, {
         number,
         isLast: number >= attempts,
+        stalls: job.stalledCounter,
+        redelivered: job.attemptsStarted > 1 || job.data.redelivered === true,
         signal: this.opts.shutdown,
         jobId: job.id,
       });
     } catch (err) {
-      if (err instanceof DeadLetteredError) throw new UnrecoverableError(err.message);
+      if (err instanceof DeadLetteredError)
+        throw new UnrecoverableError(parkedReason(err.entryId, err.message));
       if (err instanceof HandlerBusyError) {
         // Not a failure: wait for the other lease (perhaps a crashed worker's) to lapse.
         await job.moveToDelayed(Date.now() + err.retryInMs, token);

@@ -1,7 +1,13 @@
 import type { ConsumerConfig, SmqConfig } from '../config/types.js';
 import { SmqError, TokenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import type { CompletionSource, DeadLetterSink, ReceiptSink, SubmitResult } from '../pipeline/types.js';
+import type {
+  CompletionSource,
+  DeadLetterSink,
+  ReceiptSink,
+  StoreProbe,
+  SubmitResult,
+} from '../pipeline/types.js';
 import { Backoff, sleep } from './backoff.js';
 import { classifyLoopError, type LoopErrorClass } from './classify.js';
 import { DeleteBatcher } from './delete-batcher.js';
@@ -35,6 +41,8 @@ export interface SmqConsumerOptions {
   readonly smq: SmqConfig;
   readonly client: SmqQueueClient;
   readonly sink: ReceiptSink;
+  /** Probed while the loop waits for the store after a failed submit, so it resumes as soon as Redis is back. */
+  readonly storeProbe: StoreProbe;
   readonly completions: CompletionSource;
   readonly deadLetters: DeadLetterSink;
   readonly logger: Logger;
@@ -57,6 +65,10 @@ export interface ConsumerHealth {
 
 /** With waitSeconds 0 an empty queue answers at once; pause so the loop does not spin. */
 const EMPTY_POLL_PAUSE_MS = 1_000;
+/** How often a loop paused by a store failure checks whether Redis takes writes again. */
+const STORE_PROBE_MS = 500;
+/** Messages handed back after a store failure become visible again within this long. */
+const STORE_HANDBACK_MAX_MS = 5_000;
 /** How long a poll in progress may finish on its own at stop when the queue has a backlog. */
 const STOP_POLL_GRACE_MS = 1_000;
 /** After the drain deadline, how long chains get to let go of their messages. */
@@ -79,6 +91,7 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
   readonly #smq: SmqConfig;
   readonly #client: SmqQueueClient;
   readonly #sink: ReceiptSink;
+  readonly #storeProbe: StoreProbe;
   readonly #completions: CompletionSource;
   readonly #deadLetters: DeadLetterSink;
   readonly #leases: LeaseKeeper;
@@ -98,7 +111,11 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
   #inFlight = 0;
   #roomWaiter?: () => void;
   #idleWaiter?: () => void;
+  /** Polling pauses until then after the store failed; a probe that finds it writable ends the pause early. */
   #pauseUntilMs = 0;
+  /** Ends the pause sleep in progress. */
+  #wakeFromPause?: () => void;
+  #watchingStore = false;
   #lastPollOkAtMs?: number;
   #lastErrorClass?: LoopErrorClass;
   #lastErrorAtMs?: number;
@@ -118,6 +135,7 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
     this.#smq = smq;
     this.#client = options.client;
     this.#sink = options.sink;
+    this.#storeProbe = options.storeProbe;
     this.#completions = options.completions;
     this.#deadLetters = options.deadLetters;
     this.#maxInFlight = Math.max(1, consumer.maxInFlight);
@@ -196,7 +214,7 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
       const pauseMs = this.#pauseUntilMs - Date.now();
       if (pauseMs > 0) {
         if (polls.size > 0) await Promise.race(polls);
-        else await sleep(pauseMs, this.#sleepAbort.signal);
+        else await this.#pause(pauseMs);
         continue;
       }
       await this.#waitForRoom();
@@ -416,14 +434,18 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
   }
 
   /**
-   * Redis did not take the receipts: nothing is deleted, the loop pauses for a backoff, and the messages
-   * are made visible again when that pause ends, so they are retried as soon as polling resumes.
+   * Redis did not take the receipts: nothing is deleted, and polling pauses until the store takes writes
+   * again (probed every STORE_PROBE_MS) or the backoff passes. Failures during a pause are one episode and do
+   * not step the backoff further. The messages are made visible again within a few seconds, so they are
+   * retried soon after Redis returns.
    */
   async #storeFailed(deliveries: Delivery[], err: unknown, finish: (d: Delivery) => void): Promise<void> {
-    const delayMs = this.#storeBackoff.next();
-    this.#pauseUntilMs = Math.max(this.#pauseUntilMs, Date.now() + delayMs);
+    const now = Date.now();
+    if (this.#pauseUntilMs <= now) this.#pauseUntilMs = now + this.#storeBackoff.next();
+    const delayMs = this.#pauseUntilMs - now;
+    this.#watchStore();
     this.#lastErrorClass = 'store';
-    this.#lastErrorAtMs = Date.now();
+    this.#lastErrorAtMs = now;
     this.logger.warn('receipts not stored; messages will redeliver', {
       event: 'store_failed',
       count: deliveries.length,
@@ -431,11 +453,36 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
       error: err instanceof Error ? err.message : String(err),
     });
     this.emitSafely('backoff', { errorClass: 'store', delayMs });
+    const visibleInSeconds = Math.min(Math.max(delayMs, 1000), STORE_HANDBACK_MAX_MS) / 1000;
     await Promise.all(
       deliveries.map(d =>
-        this.#leases.releaseForRedelivery(d.lease, delayMs / 1000).finally(() => finish(d)),
+        this.#leases.releaseForRedelivery(d.lease, visibleInSeconds).finally(() => finish(d)),
       ),
     );
+  }
+
+  /** Sleeps out a store pause, or less when the probe finds the store writable or the loop stops. */
+  async #pause(ms: number): Promise<void> {
+    const wake = new AbortController();
+    this.#wakeFromPause = () => wake.abort();
+    await sleep(ms, AbortSignal.any([wake.signal, this.#sleepAbort.signal]));
+    this.#wakeFromPause = undefined;
+  }
+
+  /** While polling is paused for the store, probes it; once it takes writes, the pause ends and the backoff resets. */
+  #watchStore(): void {
+    if (this.#watchingStore) return;
+    this.#watchingStore = true;
+    void (async () => {
+      while (!this.#stopping && Date.now() < this.#pauseUntilMs) {
+        await sleep(STORE_PROBE_MS, this.#sleepAbort.signal);
+        if (this.#stopping || !(await this.#storeProbe.probe())) continue;
+        this.#storeBackoff.reset();
+        this.#pauseUntilMs = 0;
+        this.#wakeFromPause?.();
+        this.logger.info('the store takes writes again; polling resumes', { event: 'store_recovered' });
+      }
+    })().finally(() => (this.#watchingStore = false));
   }
 
   /** Waits for every job the message carried, then deletes it. */

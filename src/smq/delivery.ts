@@ -61,6 +61,7 @@ export function toDelivery(
         source: 'smq',
         queueName,
         originTimeMs: message.enqueueTimeMs > 0 ? message.enqueueTimeMs : Date.now(),
+        ...(message.dequeueCount > 1 ? { redelivered: true } : {}),
       });
     } else {
       rejects.push(reject('invalid', items.length > 1 ? `item ${index}: ${result.reason}` : result.reason));

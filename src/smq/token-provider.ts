@@ -64,6 +64,7 @@ export interface TokenStatus {
 export interface TokenProviderEvents {
   token_refreshed: [{ messageType: string; queueName: string; expireAtMs: number }];
   token_failed: [{ messageType: string; queueName: string; errorClass: string }];
+  token_forgotten: [{ messageType: string; queueName: string }];
 }
 
 interface Entry {
@@ -149,6 +150,12 @@ export class TokenProvider extends SafeEmitter<TokenProviderEvents> {
     entry.refreshAtMs = 0;
     entry.retryAfterMs = 0;
     return true;
+  }
+
+  /** Drops a queue's token (its consumer was removed): readiness and metrics stop reporting it. */
+  forget(messageType: string, queueName: string): void {
+    if (!this.#entries.delete(key(messageType, queueName))) return;
+    this.emitSafely('token_forgotten', { messageType, queueName });
   }
 
   /** Per queue: when its token expires and whether the last refresh failed (for readiness). */

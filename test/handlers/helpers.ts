@@ -26,6 +26,7 @@ export function context<T extends MessageType>(
     queueName: 'Alicom-Queue-1-' + messageType,
     dedupeKey: 'key-1',
     attempt: 1,
+    redelivered: false,
     parsedMessage: undefined,
     logger: silentLogger(),
     signal: new AbortController().signal,

@@ -3,7 +3,7 @@ import { PermanentError } from '../../src/errors.js';
 import type { Handler } from '../../src/handlers/types.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
-import type { HandlerLookup } from '../../src/pipeline/processor.js';
+import { fixedHandlers, type HandlerLookup, type HandlerSource } from '../../src/pipeline/processor.js';
 import type { ReceiptEnvelope } from '../../src/pipeline/types.js';
 import { defaultDedupeKey } from '../../src/receipts/dedupe.js';
 import { parsedMessageFor } from '../../src/receipts/inbound.js';
@@ -21,15 +21,17 @@ export const TEST_PIPELINE: PipelineConfig = {
   eventsMaxLen: 10000,
   lockDurationMs: 5000,
   stalledIntervalMs: 5000,
+  maxStalledCount: 2,
 };
 
-/** A handler lookup over plain handler objects; the registry's own behaviour is tested elsewhere. */
-export function lookup(handlers: readonly Handler[]): HandlerLookup {
-  return {
+/** A handler source over plain handler objects; the registry's own behaviour is tested elsewhere. */
+export function lookup(handlers: readonly Handler[]): HandlerSource {
+  const set: HandlerLookup = {
     handlersFor: type => handlers.filter(h => (h.messageTypes as readonly string[]).includes(type)),
     dedupeKeyFor: (h, type, receipt) =>
       h.dedupeKey?.(receipt as never, type as never) ?? defaultDedupeKey(type, receipt),
   };
+  return fixedHandlers(set);
 }
 
 /** Records every call, and fails the first `failures` calls per dedupe key. */

@@ -72,6 +72,7 @@ function consume(
     smq,
     client: createConsumerClient({ consumer: config, smq, account, tokens }),
     sink: pipeline,
+    storeProbe: pipeline,
     completions: pipeline,
     deadLetters: pipeline,
     logger: silentLogger(),

@@ -39,6 +39,7 @@ function start(
     smq: { ...SMQ, ...smq },
     client,
     sink: pipeline,
+    storeProbe: pipeline,
     completions: pipeline,
     deadLetters: pipeline,
     logger: silentLogger(),

@@ -7,6 +7,7 @@ import type {
   JobOutcome,
   ReceiptEnvelope,
   ReceiptSink,
+  StoreProbe,
   SubmitResult,
 } from '../../src/pipeline/types.js';
 import type { MessageType } from '../../src/receipts/types.js';
@@ -15,7 +16,7 @@ import type { MessageType } from '../../src/receipts/types.js';
  * In-memory stand-ins for the BullMQ side (covered by the pipeline's own tests against Redis):
  * jobs keyed by receipt, completion on demand or automatically, and a dead-letter list.
  */
-export class FakePipeline implements ReceiptSink, CompletionSource, DeadLetterSink {
+export class FakePipeline implements ReceiptSink, StoreProbe, CompletionSource, DeadLetterSink {
   readonly submitted: ReceiptEnvelope[] = [];
   readonly parked: DeadLetterInput[] = [];
   readonly finished = new Set<string>();
@@ -24,6 +25,7 @@ export class FakePipeline implements ReceiptSink, CompletionSource, DeadLetterSi
   /** While true, submit and park reject as Redis would when it is down. */
   storeDown = false;
   submitCalls = 0;
+  probeCalls = 0;
   readonly #waiting = new Map<string, ((o: JobOutcome) => void)[]>();
 
   static jobId(e: ReceiptEnvelope): string {
@@ -41,6 +43,12 @@ export class FakePipeline implements ReceiptSink, CompletionSource, DeadLetterSi
       if (this.autoCompleteMs !== undefined) setTimeout(() => this.complete(jobId), this.autoCompleteMs);
       return { jobId, finished: this.finished.has(jobId) };
     });
+  }
+
+  async probe(): Promise<boolean> {
+    this.probeCalls += 1;
+    await Promise.resolve();
+    return !this.storeDown;
   }
 
   wait(_type: MessageType, jobId: string, signal?: AbortSignal): Promise<JobOutcome> {
