@@ -214,3 +214,38 @@ test('after the drain deadline stop resolves and unfinished messages are left to
   await delay(100);
   assert.equal(queue.calls.receive, receivesAtStop, 'no polling after stop');
 });
+
+test('after a store outage the loop resumes within seconds of the store returning, whatever the backoff cap', async () => {
+  const queue = new FakeQueue();
+  const pipeline = new FakePipeline();
+  pipeline.storeDown = true;
+  pipeline.autoCompleteMs = 0;
+  for (let i = 0; i < 64; i += 1) queue.send(statusBody(`o${i}`));
+  const handedBack: number[] = [];
+  const spy: SmqQueueClient = {
+    receive: (max, wait, signal) => queue.receive(max, wait, signal),
+    deleteBatch: handles => queue.deleteBatch(handles),
+    changeVisibility: (handle, seconds) => {
+      handedBack.push(seconds);
+      return queue.changeVisibility(handle, seconds);
+    },
+  };
+  const delays: number[] = [];
+  const consumer = start(spy, pipeline, { maxInFlight: 64 }, { backoffBaseMs: 200, backoffMaxMs: 30_000 });
+  consumer.on('backoff', e => delays.push(e.delayMs));
+  // Long enough for the backoff to step towards its 30 s cap if every failed batch stepped it.
+  await delay(2_500);
+  assert.ok(pipeline.submitCalls >= 2, `the loop retried during the outage (${pipeline.submitCalls} submits)`);
+  assert.equal(queue.deleted.size, 0, 'nothing deleted while the store is down');
+  const back = Date.now();
+  pipeline.storeDown = false;
+  await until(() => queue.size === 0, 8_000, 'every message handled after the store returned');
+  const recoveryMs = Date.now() - back;
+  assert.ok(recoveryMs < 8_000, `recovered ${recoveryMs} ms after the store returned`);
+  assert.ok(pipeline.probeCalls > 0, 'the paused loop probed the store');
+  assert.ok(
+    handedBack.every(s => s >= 1 && s <= 5),
+    `handed-back messages are visible again within 5 s (asked: ${[...new Set(handedBack)].join(', ')} s)`,
+  );
+  assert.ok(Math.max(...delays) < 30_000, 'the pause never reached the backoff cap');
+});
