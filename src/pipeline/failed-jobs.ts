@@ -27,7 +27,7 @@ redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 't', ARGV[5], 'j', ARGV
 return 1`;
 
 interface MarkCommand {
-  camsMarkParked(numberOfKeys: number, ...args: (string | number)[]): Promise<number>;
+  camsMarkParked(...keysThenArgs: (string | number)[]): Promise<number>;
 }
 
 /** Takes a job that failed outside the processor, and makes sure its receipt ends parked. */
@@ -107,7 +107,6 @@ export class FailedJobs implements FailedJobWatch {
   async #mark(type: MessageType, jobId: string, failedReason: string): Promise<void> {
     const { keys } = this.opts;
     await this.#marker.camsMarkParked(
-      4,
       keys.bull(type, 'failed'),
       keys.bull(type, jobId),
       keys.finished(type, jobId),
