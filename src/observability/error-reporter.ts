@@ -19,7 +19,7 @@ interface Run {
 /**
  * Logs repeated errors without flooding: the first of a kind at once, then one line every `intervalMs` with
  * how many more came (a Redis outage makes every worker and reader fail many times a second). Errors are of
- * one kind when their event and message match, numbers aside (MOVED slots, ports, ids).
+ * one kind when their event, metadata and message match, numbers in the message aside (MOVED slots, ports).
  */
 export class ErrorReporter {
   readonly #logger: Logger;
@@ -35,7 +35,7 @@ export class ErrorReporter {
 
   report(event: string, err: unknown, meta: Readonly<Record<string, unknown>> = {}): void {
     const error = err instanceof Error ? err.message : String(err);
-    let key = `${event}|${error.replace(/\d+/g, '#')}`;
+    let key = `${event}|${JSON.stringify(meta)}|${error.replace(/\d+/g, '#')}`;
     if (!this.#runs.has(key) && this.#runs.size >= this.#maxKeys) key = event;
     const run = this.#runs.get(key);
     if (run) {

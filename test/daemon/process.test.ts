@@ -4,15 +4,25 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
-import { eventually, redisUrl, uniquePrefix } from '../helpers/redis.js';
+import { eventually, freePort, redisUrl, uniquePrefix } from '../helpers/redis.js';
 import { writeConfigDir } from './harness.js';
 
 const BIN = fileURLToPath(new URL('../../bin/cams-receipts.js', import.meta.url));
 const RECORDER = fileURLToPath(new URL('../fixtures/handlers/recorder.mjs', import.meta.url));
 
-function startDaemon(configDir: string): ChildProcess & { output: string[] } {
+function startDaemon(
+  configDir: string,
+  { level = 'warn', redisUrl: url }: { level?: string; redisUrl?: string } = {},
+): ChildProcess & { output: string[] } {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    CAMS_LOG_LEVEL: level,
+    LOG_LEVEL: level,
+  };
+  if (url) env['REDIS_URL'] = url;
   const child = spawn(process.execPath, [BIN, 'start', '--config', configDir], {
-    env: { ...process.env, NODE_ENV: 'production', CAMS_LOG_LEVEL: 'warn', LOG_LEVEL: 'warn' },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   }) as ChildProcess & { output: string[] };
   child.output = [];
@@ -143,6 +153,32 @@ test('SIGTERM under load: the daemon drains and exits 0 within the deadline, and
     again?.kill('SIGTERM');
     if (again) await exited(again);
     redis.disconnect();
+    await emulator.close();
+  }
+});
+
+test('SIGTERM while the daemon waits for Redis at start-up: it stops within two seconds, logged, exit 0', async () => {
+  const emulator = await startEmulator({ port: 0 });
+  const nowhere = `redis://127.0.0.1:${await freePort()}`;
+  const configDir = writeConfigDir(emulator, { redisUrl: nowhere, prefix: uniquePrefix('nowhere') });
+  const daemon = startDaemon(configDir, { level: 'info', redisUrl: nowhere });
+  try {
+    await eventually(
+      () => daemon.output.join('').includes('"event":"redis_waiting"'),
+      15_000,
+      'the daemon waits for Redis',
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; output:\n${daemon.output.join('')}`);
+    });
+    const sentAt = Date.now();
+    daemon.kill('SIGTERM');
+    const { code } = await exited(daemon);
+    const tookMs = Date.now() - sentAt;
+    assert.equal(code, 0, `exit 0; output:\n${daemon.output.join('')}`);
+    assert.ok(tookMs < 2_000, `stopped ${tookMs} ms after SIGTERM`);
+    assert.match(daemon.output.join(''), /"event":"startup_aborted"/);
+  } finally {
+    daemon.kill('SIGKILL');
     await emulator.close();
   }
 });

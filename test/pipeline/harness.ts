@@ -1,7 +1,7 @@
 import type { PipelineConfig } from '../../src/config/types.js';
 import { PermanentError } from '../../src/errors.js';
 import type { Handler } from '../../src/handlers/types.js';
-import { silentLogger } from '../../src/observability/logger.js';
+import { silentLogger, type Logger } from '../../src/observability/logger.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { fixedHandlers, type HandlerLookup, type HandlerSource } from '../../src/pipeline/processor.js';
 import type { ReceiptEnvelope } from '../../src/pipeline/types.js';
@@ -85,6 +85,7 @@ export function createPipeline(
     prefix?: string;
     config?: Partial<PipelineConfig>;
     sweepMs?: number;
+    logger?: Logger;
   } = {},
 ): { pipeline: Pipeline; shutdown: AbortController } {
   const shutdown = new AbortController();
@@ -92,7 +93,7 @@ export function createPipeline(
     redisUrl: opts.url ?? redisUrl(),
     prefix: opts.prefix ?? uniquePrefix('pipe'),
     config: { ...TEST_PIPELINE, ...opts.config },
-    logger: silentLogger(),
+    logger: opts.logger ?? silentLogger(),
     shutdown: shutdown.signal,
     workers:
       opts.workers === false

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { StoreError } from '../../src/errors.js';
 import { JobLostError } from '../../src/pipeline/types.js';
 import { PrivateRedis, eventually } from '../helpers/redis.js';
+import { captureLogger } from '../handlers/helpers.js';
 import { createPipeline, recordingHandler, statusEnvelope } from './harness.js';
 
 let redis: PrivateRedis;
@@ -56,6 +57,23 @@ test('a job that vanishes with Redis data is reported lost, never as completed',
     await assert.rejects(outcome, JobLostError);
   } finally {
     admin.disconnect();
+    await pipeline.close();
+  }
+});
+
+test('while Redis is down, worker errors are logged once per kind and then summarised, not per failure', async () => {
+  const { logger, lines } = captureLogger('warn');
+  const { pipeline } = createPipeline([recordingHandler('h')], { url: redis.url, logger });
+  try {
+    await pipeline.waitUntilReady();
+    await redis.stop();
+    await new Promise(r => setTimeout(r, 3_000));
+    const workerErrors = lines.filter(l => l['event'] === 'worker_error');
+    assert.ok(workerErrors.length > 0, 'the outage is reported');
+    assert.ok(workerErrors.length <= 12, `${workerErrors.length} worker_error lines in 3 s`);
+    await redis.restart();
+    await eventually(() => pipeline.sink.probe(), 10_000, 'Redis takes writes again');
+  } finally {
     await pipeline.close();
   }
 });

@@ -235,7 +235,10 @@ test('after a store outage the loop resumes within seconds of the store returnin
   consumer.on('backoff', e => delays.push(e.delayMs));
   // Long enough for the backoff to step towards its 30 s cap if every failed batch stepped it.
   await delay(2_500);
-  assert.ok(pipeline.submitCalls >= 2, `the loop retried during the outage (${pipeline.submitCalls} submits)`);
+  assert.ok(
+    pipeline.submitCalls >= 2,
+    `the loop retried during the outage (${pipeline.submitCalls} submits)`,
+  );
   assert.equal(queue.deleted.size, 0, 'nothing deleted while the store is down');
   const back = Date.now();
   pipeline.storeDown = false;
