@@ -201,7 +201,10 @@ export class TokenProvider extends SafeEmitter<TokenProviderEvents> {
         queueName,
         expireAt: new Date(expireAtMs).toISOString(),
       });
-      this.emitSafely('token_refreshed', { messageType, queueName, expireAtMs });
+      // A queue forgotten while its refresh was in flight stays forgotten: no metrics for a removed queue.
+      if (this.#entries.get(key(messageType, queueName)) === entry) {
+        this.emitSafely('token_refreshed', { messageType, queueName, expireAtMs });
+      }
       return credentials;
     } catch (err) {
       const error = toTokenError(err);

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
+import type { TokenProvider } from '../../src/smq/token-provider.js';
 import { eventually } from '../helpers/redis.js';
 import { recordingHandler } from '../pipeline/harness.js';
 import { startRig } from './harness.js';
@@ -80,6 +81,45 @@ test('a reload with invalid handlers is rejected and the running setup stays in 
     assert.equal(rig.daemon.consumerHealth().consumers.length, 3, 'still polling the three queues');
     await rig.emulator.inject({ messageType: 'ChatAppStatus', receipts: statusReceipts('after', 3) });
     await eventually(() => h.calls.length === 3, 10_000, 'receipts still handled');
+  } finally {
+    await rig.close();
+  }
+});
+
+test('a reload that removes a queue drops its token: readiness stays green after that token would have expired', async () => {
+  const rig = await startRig([recordingHandler('h')], { emulator: { tokenTtlSeconds: 3 } });
+  const audit = rig.emulator.queues['ChatAppAudit'] ?? '';
+  const tokens = () => (rig.daemon as unknown as { tokens: TokenProvider }).tokens.status();
+  try {
+    await rig.daemon.health.check();
+    const removeAuditQueue = async () => {
+      writeFileSync(
+        join(rig.configDir, 'queues', 'cams.json'),
+        JSON.stringify([
+          { messageType: 'ChatAppInbound', queueName: rig.emulator.queues['ChatAppInbound'] },
+          { messageType: 'ChatAppStatus', queueName: rig.emulator.queues['ChatAppStatus'] },
+        ]),
+      );
+      await rig.daemon.reload(loadConfig({ cwd: rig.configDir, env: {}, configDir: rig.configDir }));
+    };
+    // Removed at once, while its first token may still be on its way: it must stay forgotten.
+    await removeAuditQueue();
+    await new Promise(r => setTimeout(r, 4_000));
+    assert.deepEqual(
+      tokens()
+        .map(t => t.queueName)
+        .sort(),
+      [rig.emulator.queues['ChatAppInbound'], rig.emulator.queues['ChatAppStatus']].sort(),
+    );
+    const readiness = await rig.daemon.health.check();
+    assert.equal(readiness.ok, true, JSON.stringify(readiness.parts));
+    assert.equal(readiness.parts[`token:${audit}`], undefined, 'the removed queue has no token part');
+    const metrics = await rig.daemon.metrics.registry.metrics();
+    const expiry = metrics
+      .split('\n')
+      .filter(l => l.startsWith('cams_receipts_token_expiry_timestamp_seconds{'));
+    assert.equal(expiry.length, 2, `an expiry series for each remaining queue: ${expiry.join(' ')}`);
+    assert.ok(!expiry.some(l => l.includes(audit)), 'none for the removed queue');
   } finally {
     await rig.close();
   }
