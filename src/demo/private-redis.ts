@@ -14,6 +14,7 @@ export class PrivateRedisServer {
   private constructor(
     readonly port: number,
     private readonly ownProcessGroup: boolean,
+    private readonly extraArgs: readonly string[],
   ) {}
 
   static isInstalled(): boolean {
@@ -23,9 +24,14 @@ export class PrivateRedisServer {
   /**
    * `ownProcessGroup`: a Ctrl-C at the terminal does not reach the server (the demo stops it itself, after the
    * daemon drained). Off, the server dies with a Ctrl-C like the rest of the command (tests, benchmarks).
+   * `args` are further redis-server options, after the defaults (`--appendonly yes` to keep data across a
+   * restart, `--maxmemory 8mb`…).
    */
-  static async start({ ownProcessGroup = false } = {}): Promise<PrivateRedisServer> {
-    const server = new PrivateRedisServer(await freePort(), ownProcessGroup);
+  static async start({
+    ownProcessGroup = false,
+    args = [],
+  }: { ownProcessGroup?: boolean; args?: readonly string[] } = {}): Promise<PrivateRedisServer> {
+    const server = new PrivateRedisServer(await freePort(), ownProcessGroup, args);
     await server.restart();
     return server;
   }
@@ -39,7 +45,7 @@ export class PrivateRedisServer {
     return this.child?.pid ?? 0;
   }
 
-  /** Starts the server again on the same port (empty: it keeps nothing on disk). */
+  /** Starts the server again on the same port: empty, unless `args` asked it to persist. */
   async restart(): Promise<void> {
     this.child = spawn(
       'redis-server',
@@ -54,6 +60,7 @@ export class PrivateRedisServer {
         'no',
         '--dir',
         this.dir,
+        ...this.extraArgs,
       ],
       { stdio: 'ignore', detached: this.ownProcessGroup },
     );

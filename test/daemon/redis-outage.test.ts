@@ -36,11 +36,13 @@ test('Redis killed for 3 s mid-stream (with AOF): nothing lost, nothing applied 
       })),
     });
     await eventually(() => handler.effects.size >= 60, 30_000, 'some receipts handled');
+    await rig.redis.set('aof-check', '1');
     await redis.stop();
     const handledAtKill = handler.effects.size;
     await new Promise(r => setTimeout(r, 3_000));
     await redis.restart();
     const back = Date.now();
+    assert.equal(await rig.redis.get('aof-check'), '1', 'the restarted Redis replayed its append-only file');
     await eventually(() => handler.effects.size > handledAtKill + 16, 10_000, 'receipts flow again');
     const resumedMs = Date.now() - back;
     await eventually(() => handler.effects.size === total, 60_000, `all ${total} receipts handled`);

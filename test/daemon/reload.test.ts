@@ -2,11 +2,15 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
 import type { TokenProvider } from '../../src/smq/token-provider.js';
-import { eventually } from '../helpers/redis.js';
+import { Daemon } from '../../src/daemon.js';
+import { startEmulator } from '../../src/emulator/index.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { eventually, redisUrl, uniquePrefix } from '../helpers/redis.js';
 import { recordingHandler } from '../pipeline/harness.js';
-import { startRig } from './harness.js';
+import { startRig, writeConfigDir } from './harness.js';
 
 function statusReceipts(prefix: string, n: number): Record<string, string | number>[] {
   return Array.from({ length: n }, (_, i) => ({ MessageId: `${prefix}-${i}`, Status: 'Read', Timestamp: 1 }));
@@ -122,5 +126,39 @@ test('a reload that removes a queue drops its token: readiness stays green after
     assert.ok(!expiry.some(l => l.includes(audit)), 'none for the removed queue');
   } finally {
     await rig.close();
+  }
+});
+
+test('a reload closes the replaced handlers only after the attempts that started on them have ended', async () => {
+  const emulator = await startEmulator({ port: 0 });
+  const module = fileURLToPath(new URL('../fixtures/handlers/slow-closer.mjs', import.meta.url));
+  const configDir = writeConfigDir(emulator, {
+    redisUrl: redisUrl(),
+    prefix: uniquePrefix('reload-close'),
+    handlers: [{ module, options: { delayMs: 1500 } }],
+  });
+  const config = loadConfig({ cwd: configDir, env: {}, configDir });
+  const daemon = new Daemon({ config, logger: silentLogger() });
+  const log = () =>
+    (globalThis as { __slowCloserLog?: { copy: string; what: string; at: number }[] }).__slowCloserLog ?? [];
+  try {
+    await daemon.start();
+    await emulator.inject({ messageType: 'ChatAppStatus', receipts: statusReceipts('slow', 1) });
+    await eventually(() => log().some(e => e.what === 'start'), 10_000, 'the handler started');
+    const first = log().find(e => e.what === 'start')!.copy;
+    const result = await daemon.reload(loadConfig({ cwd: configDir, env: {}, configDir }));
+    assert.equal(result.handlersReloaded, true);
+    assert.ok(!log().some(e => e.copy === first && e.what === 'close'), 'not closed while its attempt runs');
+    await eventually(
+      () => log().some(e => e.copy === first && e.what === 'close'),
+      15_000,
+      'closed afterwards',
+    );
+    const end = log().find(e => e.copy === first && e.what === 'end');
+    const close = log().find(e => e.copy === first && e.what === 'close');
+    assert.ok(end && close && close.at >= end.at, 'closed after the attempt ended');
+  } finally {
+    await daemon.stop();
+    await emulator.close();
   }
 });
