@@ -14,7 +14,10 @@ test('shutdown runs every step even when one fails: the handlers are still close
   try {
     await rig.daemon.stop();
     assert.equal(closed, 1, "the handlers' close ran after the failed pipeline step");
-    assert.deepEqual(rig.daemon.consumerHealth().consumers.map(c => c.running), [false, false, false]);
+    assert.deepEqual(
+      rig.daemon.consumerHealth().consumers.map(c => c.running),
+      [false, false, false],
+    );
   } finally {
     await close();
     await rig.close();

@@ -38,15 +38,20 @@ export function lookup(handlers: readonly Handler[]): HandlerSource {
 export function recordingHandler(
   name: string,
   opts: { types?: readonly MessageType[]; failures?: number; permanent?: boolean; delayMs?: number } = {},
-): Handler & { calls: { key: string; attempt: number; source: string }[] } {
-  const calls: { key: string; attempt: number; source: string }[] = [];
+): Handler & { calls: { key: string; attempt: number; source: string; redelivered: boolean }[] } {
+  const calls: { key: string; attempt: number; source: string; redelivered: boolean }[] = [];
   const failuresLeft = new Map<string, number>();
   return {
     name,
     messageTypes: opts.types ?? MESSAGE_TYPES,
     calls,
     async handle(_receipt, ctx) {
-      calls.push({ key: ctx.dedupeKey, attempt: ctx.attempt, source: ctx.source });
+      calls.push({
+        key: ctx.dedupeKey,
+        attempt: ctx.attempt,
+        source: ctx.source,
+        redelivered: ctx.redelivered,
+      });
       if (opts.delayMs) await new Promise(r => setTimeout(r, opts.delayMs));
       const left = failuresLeft.get(ctx.dedupeKey) ?? opts.failures ?? 0;
       if (left > 0) {

@@ -159,3 +159,23 @@ test('shutdown aborts the signal of every running handler, including one that re
   while (seen.length < 2 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20));
   assert.deepEqual(seen.sort(), ['early: aborted', 'late: aborted']);
 });
+
+test('ctx.redelivered: false on a first run; true on a retry, and for a receipt marked redelivered', async () => {
+  const a = recordingHandler('a', { failures: 1 });
+  const p = await started([a]);
+  const [fresh, seen] = await p.sink.submit([
+    statusEnvelope('rd-1'),
+    { ...statusEnvelope('rd-2'), redelivered: true },
+  ]);
+  await p.completions!.wait('ChatAppStatus', fresh!.jobId);
+  await p.completions!.wait('ChatAppStatus', seen!.jobId);
+  const runs = (key: string) => a.calls.filter(c => c.key === key).map(c => [c.attempt, c.redelivered]);
+  assert.deepEqual(runs('rd-1|Delivered'), [
+    [1, false],
+    [2, true],
+  ]);
+  assert.deepEqual(runs('rd-2|Delivered'), [
+    [1, true],
+    [2, true],
+  ]);
+});
