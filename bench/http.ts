@@ -30,6 +30,7 @@ import { defaultDedupeKey } from '../src/receipts/dedupe.js';
 import { parsedMessageFor } from '../src/receipts/inbound.js';
 import { MESSAGE_TYPES } from '../src/receipts/types.js';
 import { startRedis } from './lib/system.js';
+import { standaloneRedis } from '../src/redis/options.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -94,8 +95,7 @@ async function serve({ redisUrl, receiverOnly, groupCommit }: ServeOptions): Pro
   const config = loadConfig({ cwd: configDir, configDir, env: {} });
   rmSync(configDir, { recursive: true, force: true });
   const pipeline = new Pipeline({
-    redisUrl,
-    prefix: '{bench-http}',
+    redis: standaloneRedis(redisUrl, '{bench-http}'),
     config: config.pipeline,
     logger,
     shutdown: shutdown.signal,

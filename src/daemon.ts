@@ -18,6 +18,7 @@ import { Pipeline } from './pipeline/pipeline.js';
 import { workerShares } from './pipeline/workers.js';
 import { parsedMessageFor } from './receipts/inbound.js';
 import { MESSAGE_TYPES } from './receipts/types.js';
+import { describeTarget } from './redis/options.js';
 import { createConsumerClient } from './smq/client-pool.js';
 import { SmqConsumer, type ConsumerHealth } from './smq/consumer.js';
 import { TokenProvider } from './smq/token-provider.js';
@@ -93,6 +94,8 @@ export class Daemon {
       },
       consumers: () => [...this.probes.values()],
       tokens: () => this.tokens?.status() ?? [],
+      workers: () => this.pipeline?.workers?.health() ?? [],
+      workerStaleAfterMs: options.config.pipeline.workerStaleAfterMs,
       shuttingDown: () => this.stopping !== undefined,
     });
   }
@@ -222,8 +225,7 @@ export class Daemon {
     const { config } = this;
     const handlers = this.handlers;
     return new Pipeline({
-      redisUrl: config.redis.url,
-      prefix: config.redis.prefix,
+      redis: config.redis,
       config: config.pipeline,
       logger: this.logger,
       shutdown: this.hardStop.signal,
@@ -254,7 +256,11 @@ export class Daemon {
     const ready = pipeline.waitUntilReady();
     ready.catch(() => undefined); // abandoned when the wait is aborted
     const timer = setInterval(
-      () => this.logger.warn('waiting for Redis', { event: 'redis_waiting', url: this.config.redis.url }),
+      () =>
+        this.logger.warn('waiting for Redis', {
+          event: 'redis_waiting',
+          redis: describeTarget(this.config.redis),
+        }),
       5000,
     );
     try {

@@ -1,10 +1,13 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig, maskUrlPassword } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
 import type { AppConfig } from '../config/types.js';
 import { redactText } from '../observability/redact.js';
 import { silentLogger } from '../observability/logger.js';
 import { Pipeline } from '../pipeline/pipeline.js';
-import { producerConnection, waitReady } from '../pipeline/redis.js';
+import { waitReady } from '../redis/connection.js';
+import { describeTarget } from '../redis/options.js';
+import { inspectTopology } from '../redis/topology.js';
+import { ConfigError } from '../errors.js';
 import { isMessageType, MESSAGE_TYPES, type MessageType } from '../receipts/types.js';
 import { writeLine, type CliIo } from './io.js';
 
@@ -94,17 +97,15 @@ export async function openAdminPipeline(
 ): Promise<Pipeline> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   try {
-    // Probe first: BullMQ queues built on a connection that never comes up leave rejections behind.
-    await probeRedis(config.redis.url, timeoutMs);
+    // Inspect first: BullMQ queues built on a connection that never comes up leave rejections behind, and a
+    // cluster node given as redis.url (or the like) deserves its own message.
+    await inspectTopology(config.redis, timeoutMs);
   } catch (err) {
-    throw new Error(
-      `Redis at ${maskUrlPassword(config.redis.url)} is unreachable: ${err instanceof Error ? err.message : String(err)}`,
-      { cause: err },
-    );
+    if (err instanceof ConfigError) throw err;
+    throw new Error(`${describeTarget(config.redis)} is unreachable: ${errorText(err)}`, { cause: err });
   }
   const pipeline = new Pipeline({
-    redisUrl: config.redis.url,
-    prefix: config.redis.prefix,
+    redis: config.redis,
     config: config.pipeline,
     logger: silentLogger(),
     shutdown: new AbortController().signal,
@@ -119,31 +120,6 @@ export async function openAdminPipeline(
     throw err;
   }
   return pipeline;
-}
-
-/** Resolves once Redis answers PING; rejects at the first connection error or after `timeoutMs`. */
-async function probeRedis(url: string, timeoutMs: number): Promise<void> {
-  const client = producerConnection(url, { retryStrategy: () => null });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => settle(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      const onReady = () => settle();
-      const onError = (err: Error) => settle(err);
-      function settle(err?: Error): void {
-        clearTimeout(timer);
-        client.off('ready', onReady);
-        client.off('error', onError);
-        client.on('error', () => undefined); // later errors of the closing probe are of no interest
-        if (err) reject(err);
-        else resolve();
-      }
-      client.on('ready', onReady);
-      client.on('error', onError);
-    });
-    await client.ping();
-  } finally {
-    client.disconnect();
-  }
 }
 
 /** Left-aligned columns, two spaces apart. A short row's last cell spans the columns it lacks. */
@@ -163,4 +139,8 @@ export function table(header: readonly string[], rows: readonly (readonly string
 export function clip(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length <= max ? flat : flat.slice(0, max - 1) + '…';
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -9,24 +9,30 @@ import { assertHandled } from '../handlers/coverage.js';
 import { loadHandlers } from '../handlers/loader.js';
 import { silentLogger } from '../observability/logger.js';
 import { redactText } from '../observability/redact.js';
+import { describeTarget } from '../redis/options.js';
+import { describeTopology, inspectTopology, type Topology } from '../redis/topology.js';
 import { writeLine } from './io.js';
 import type { CliIo, Command } from './io.js';
 
-const USAGE = `Usage: cams-receipts check-config [--config <dir>] [--json]
+const USAGE = `Usage: cams-receipts check-config [--config <dir>] [--json] [--offline]
 
 Loads the configuration exactly as "start" would (<dir>/default.json, <dir>/<NODE_ENV>.json,
 environment variables, <dir>/queues/*), validates it, imports the handler modules (without
 calling their init) unless the role is poller, and prints the effective configuration with
 secrets redacted. When SMQ consumers are declared, it resolves the account credential as "start"
 would (which may call STS or the instance metadata service) and prints its source, never the secret.
+It connects to Redis as configured and says what it found there: a standalone node, the master the
+sentinels name, or a cluster and its masters; a topology other than the one configured is an error.
 
 Options:
   --config <dir>  configuration directory (default: ./config)
   --json          print one JSON object:
-                  {"ok":true,"config":…,"handlers":[…],"credentials":{"source":…},"warnings":[…]}
+                  {"ok":true,"config":…,"handlers":[…],"credentials":{"source":…},"redis":{…},"warnings":[…]}
+  --offline       do not connect to Redis
   -h, --help      show this help
 
-Exit codes: 0 valid, 1 invalid configuration or handler module, 2 usage error.`;
+Exit codes: 0 valid (an unreachable Redis is a warning), 1 invalid configuration, handler module or
+Redis topology, 2 usage error.`;
 
 function consumerSummary(config: AppConfig): string {
   const { consumers } = config;
@@ -70,6 +76,25 @@ async function checkCredentials(config: AppConfig, env: CliIo['env']): Promise<C
   }
 }
 
+interface RedisCheck {
+  readonly topology?: Topology;
+  /** What was found, or why nothing answered. */
+  readonly description: string;
+  readonly reachable: boolean;
+}
+
+/** Connects as `start` would; a ConfigError (another topology than configured) is thrown to the caller. */
+async function checkRedis(config: AppConfig): Promise<RedisCheck> {
+  try {
+    const topology = await inspectTopology(config.redis);
+    return { topology, description: describeTopology(topology), reachable: true };
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const reason = redactText(err instanceof Error ? err.message : String(err));
+    return { description: `${describeTarget(config.redis)} is unreachable: ${reason}`, reachable: false };
+  }
+}
+
 function credentialLine(check: CredentialCheck | undefined): string {
   if (!check) return 'credentials: not needed (no SMQ consumer polled by this role)';
   return `credentials: ${check.source ?? 'none found'}`;
@@ -77,13 +102,14 @@ function credentialLine(check: CredentialCheck | undefined): string {
 
 /** `cams-receipts check-config`: validates the configuration and prints it, secrets redacted. */
 export const checkConfigCommand: Command = async (args, io) => {
-  let values: { config?: string; json?: boolean; help?: boolean };
+  let values: { config?: string; json?: boolean; offline?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...args],
       options: {
         config: { type: 'string' },
         json: { type: 'boolean' },
+        offline: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -116,8 +142,15 @@ export const checkConfigCommand: Command = async (args, io) => {
   } catch (err) {
     return invalid('handlers', err);
   }
+  let redis: RedisCheck | undefined;
+  try {
+    redis = values.offline ? undefined : await checkRedis(config);
+  } catch (err) {
+    return invalid('Redis topology', err);
+  }
   const credentials = await checkCredentials(config, io.env);
   const warnings = configWarnings(config);
+  if (redis && !redis.reachable) warnings.push(`${redis.description}; \`start\` will wait for it`);
   if (credentials?.error) {
     warnings.unshift(`no account credential was found; \`start\` will refuse to run: ${credentials.error}`);
   }
@@ -127,6 +160,9 @@ export const checkConfigCommand: Command = async (args, io) => {
       config: redactConfig(config),
       handlers,
       credentials: credentials ?? null,
+      redis: redis
+        ? { reachable: redis.reachable, description: redis.description, topology: redis.topology }
+        : null,
       warnings,
     };
     writeLine(io.stdout, JSON.stringify(out));
@@ -135,6 +171,10 @@ export const checkConfigCommand: Command = async (args, io) => {
   writeLine(io.stdout, JSON.stringify(redactConfig(config), null, 2));
   writeLine(io.stdout, consumerSummary(config));
   writeLine(io.stdout, credentialLine(credentials));
+  writeLine(
+    io.stdout,
+    `redis: ${redis?.topology ? redis.description : redis ? 'unreachable' : 'not checked (--offline)'}`,
+  );
   writeLine(io.stdout, handlers ? `handlers: ${handlers.join(', ')}` : 'handlers: not loaded (role poller)');
   for (const warning of warnings) writeLine(io.stderr, `warning: ${warning}`);
   return 0;

@@ -6,11 +6,13 @@ import { Daemon } from '../daemon.js';
 import { PrivateRedisServer, REDIS_INSTALL_HINT, freePort } from '../demo/private-redis.js';
 import { startEmulator } from '../emulator/index.js';
 import { createLogger } from '../observability/logger.js';
+import { describeTarget } from '../redis/options.js';
 import { writeLine, type CliIo, type Command } from './io.js';
 
 const HELP = `Usage: cams-receipts demo [--rate <receipts/s>] [--duplicate-ratio <0..1>] [--http-port <port>]
 
-Runs everything in one process, on this machine only: a private Redis (unless REDIS_URL is set),
+Runs everything in one process, on this machine only: a private Redis (unless REDIS_URL,
+CAMS_REDIS_CLUSTER_NODES or CAMS_REDIS_SENTINELS says which Redis to use),
 the SMQ emulator generating realistic receipts (with some duplicates), and the daemon with the
 "log" handler, the HTTP push receiver, health checks, metrics and the dashboard. Ctrl-C stops it.
 
@@ -51,10 +53,23 @@ export const demoCommand: Command = async (args, io) => {
   return runDemo(io, rate, duplicateRatio, values['http-port'] ? Number(values['http-port']) : undefined);
 };
 
+/** The Redis settings of the environment (the demo ignores every other setting there). */
+function redisEnvironment(env: CliIo['env']): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] =>
+        (entry[0] === 'REDIS_URL' || entry[0].startsWith('CAMS_REDIS_')) && Boolean(entry[1]),
+    ),
+  );
+}
+
 async function runDemo(io: CliIo, rate: number, duplicateRatio: number, httpPort?: number): Promise<number> {
   let redis: PrivateRedisServer | undefined;
-  let redisUrl = io.env['REDIS_URL'];
-  if (!redisUrl) {
+  const redisEnv = redisEnvironment(io.env);
+  const given = ['REDIS_URL', 'CAMS_REDIS_CLUSTER_NODES', 'CAMS_REDIS_SENTINELS'].some(
+    name => redisEnv[name],
+  );
+  if (!given) {
     if (!PrivateRedisServer.isInstalled()) {
       writeLine(
         io.stderr,
@@ -64,16 +79,15 @@ async function runDemo(io: CliIo, rate: number, duplicateRatio: number, httpPort
     }
     // Its own process group: a Ctrl-C meant for the demo must not kill Redis before the daemon drains.
     redis = await PrivateRedisServer.start({ ownProcessGroup: true });
-    redisUrl = redis.url;
   }
   const emulator = await startEmulator({ port: 0, ratePerSecond: rate, duplicateRatio });
   const password = randomBytes(9).toString('base64url');
   const config = loadConfig({
     cwd: io.cwd,
-    env: { NODE_ENV: 'development' },
+    env: { ...redisEnv, NODE_ENV: 'development' },
     configDir: EMULATOR_CONFIG,
     overrides: {
-      'redis.url': redisUrl,
+      ...(redis ? { 'redis.url': redis.url } : {}),
       'smq.endpoint': emulator.endpoint,
       'smq.tokenEndpoint': emulator.endpoint,
       'smq.accountId': emulator.accountId,
@@ -95,7 +109,7 @@ async function runDemo(io: CliIo, rate: number, duplicateRatio: number, httpPort
         '',
         'cams-receipts demo is running (Ctrl-C to stop)',
         `  SMQ emulator      ${emulator.endpoint}   (stats: ${emulator.endpoint}/_emulator/stats)`,
-        `  Redis             ${redisUrl}${redis ? ' (private, discarded on exit)' : ''}`,
+        `  Redis             ${redis ? `${redis.url} (private, discarded on exit)` : describeTarget(config.redis)}`,
         `  HTTP push         ${url}${config.http.paths.ChatAppStatus}  ${url}${config.http.paths.ChatAppInbound}  ${url}${config.http.paths.ChatAppAudit}`,
         `  Dashboard         ${url}/admin   (user demo, password ${password})`,
         `  Metrics           ${url}/metrics`,

@@ -1,11 +1,12 @@
 import { createRequire } from 'node:module';
-import { maskUrlPassword } from '../config/load.js';
 import type { AppConfig, ConsumerConfig } from '../config/types.js';
 import { accountCredentials } from '../credentials/account.js';
 import { silentLogger } from '../observability/logger.js';
 import { redactText } from '../observability/redact.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { MESSAGE_TYPES, type MessageType } from '../receipts/types.js';
+import { describeTarget } from '../redis/options.js';
+import { describeTopology } from '../redis/topology.js';
 import { toSmqError } from '../smq/classify.js';
 import { TokenProvider, accountSource, type CredentialSource } from '../smq/token-provider.js';
 import {
@@ -69,7 +70,10 @@ export type SmqQueueStats =
 
 export interface Stats {
   readonly redis: {
-    readonly url: string;
+    /** Where the configuration says Redis is (passwords hidden). */
+    readonly target: string;
+    /** What was found there: standalone, the master the sentinels name, or the cluster's masters. */
+    readonly topology?: string;
     readonly prefix: string;
     readonly available: boolean;
     readonly reason?: string;
@@ -101,14 +105,19 @@ export const statsCommand: Command = async (args, io) => {
 };
 
 async function bullStats(config: AppConfig): Promise<Omit<Stats, 'smq'>> {
-  const redis = { url: maskUrlPassword(config.redis.url), prefix: config.redis.prefix };
+  const redis = { target: describeTarget(config.redis), prefix: config.redis.prefix };
   let pipeline: Pipeline | undefined;
   try {
     pipeline = await openAdminPipeline(config);
     const open = pipeline;
     const counts = await Promise.all(MESSAGE_TYPES.map(type => jobCounts(open, type)));
     const bullmq = Object.fromEntries(MESSAGE_TYPES.map((type, i) => [type, counts[i]]));
-    return { redis: { ...redis, available: true }, bullmq, deadLetters: await open.deadLetters.count() };
+    const topology = describeTopology(await open.topology);
+    return {
+      redis: { ...redis, topology, available: true },
+      bullmq,
+      deadLetters: await open.deadLetters.count(),
+    };
   } catch (err) {
     return { redis: { ...redis, available: false, reason: errorText(err) }, bullmq: {} };
   } finally {
@@ -214,7 +223,8 @@ function unavailable(consumer: ConsumerConfig, reason: string): SmqQueueStats {
 // --- output -------------------------------------------------------------------------------------
 
 export function render(stats: Stats): string {
-  const lines: string[] = [`BullMQ (Redis ${stats.redis.url}, prefix ${stats.redis.prefix})`];
+  const lines: string[] = [`BullMQ (${stats.redis.target}, prefix ${stats.redis.prefix})`];
+  if (stats.redis.topology) lines.push(`Redis: ${stats.redis.topology}`);
   if (!stats.redis.available) {
     lines.push(`  unavailable: ${stats.redis.reason ?? 'unknown'}`);
   } else {

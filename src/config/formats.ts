@@ -84,6 +84,28 @@ export const redisPrefix: Format = value => {
   if (/\s/.test(value) || value.endsWith(':')) fail('must not contain spaces or end with ":"');
 };
 
+/** `host:port` (an IPv6 host in brackets, `[::1]:7000`), with a port from 1 to 65535. */
+export function isHostPort(entry: string): boolean {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(entry);
+  if (!match) return false;
+  const host = (match[1] ?? '').replace(/^\[|\]$/g, '');
+  const bracketed = (match[1] ?? '').startsWith('[');
+  if (bracketed && isIP(host) !== 6) return false;
+  const portNumber = Number(match[2]);
+  return portNumber >= 1 && portNumber <= 65535;
+}
+
+/** Redis nodes as `host:port` entries: an array in a file, comma-separated in an environment variable. */
+export const hostPortList: Format = value => {
+  if (!Array.isArray(value))
+    fail('must be an array of "host:port" strings (comma-separated in the environment)');
+  value.forEach((entry: unknown, i) => {
+    if (typeof entry !== 'string' || !isHostPort(entry)) {
+      fail('must be "host:port", such as "10.0.0.5:6379" or "[fd00::5]:6379"', `[${i}]`);
+    }
+  });
+};
+
 /** A path such as `/inbound`: one or more plain segments. */
 export const httpPath: Format = str(
   /^(\/[A-Za-z0-9._~-]+)+$/,

@@ -6,6 +6,7 @@ import { MESSAGE_TYPES } from '../receipts/types.js';
 import { displayPath, readConfigFile } from './files.js';
 import { FormatError, isPlainObject } from './formats.js';
 import { loadQueueFiles, normalizeEndpoint } from './queues.js';
+import { checkRedisRelations } from './redis-checks.js';
 import { configSchema, configSchemaDocs, schemaNode } from './schema.js';
 import type { ConfigProperties, SchemaLeaf } from './schema.js';
 import type { AppConfig } from './types.js';
@@ -107,19 +108,37 @@ function resolveConfigDir(options: LoadConfigOptions): string {
 }
 
 /** Environment variables the schema reads; empty ones count as unset (systemd `EnvironmentFile` habit). */
-function schemaEnv(env: LoadConfigOptions['env'], sources: Sources): Record<string, string> {
-  const out: Record<string, string> = {};
+function schemaEnv(env: LoadConfigOptions['env'], sources: Sources): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
   for (const leaf of configSchemaDocs()) {
     const raw = leaf.env ? env[leaf.env] : undefined;
     if (!leaf.env || raw === undefined || raw === '') continue;
     const source = `environment variable ${leaf.env}`;
-    if (typeof leaf.default === 'number' && !/^-?\d+(\.\d+)?$/.test(raw.trim())) {
-      throw new ConfigError(`must be a number${describe(leaf, raw)}`, source, leaf.key);
-    }
-    out[leaf.env] = raw;
+    out[leaf.env] = envValue(leaf, raw, source);
     sources.set(leaf.key, source);
   }
   return out;
+}
+
+/**
+ * An environment string typed by its key: convict would read a list as JSON and any word but "false" as
+ * true, so lists are split on commas and booleans must say true or false.
+ */
+function envValue(leaf: SchemaLeaf, raw: string, source: string): string | string[] {
+  if (typeof leaf.default === 'number' && !/^-?\d+(\.\d+)?$/.test(raw.trim())) {
+    throw new ConfigError(`must be a number${describe(leaf, raw)}`, source, leaf.key);
+  }
+  if (typeof leaf.default === 'boolean' && !/^(true|false)$/i.test(raw.trim())) {
+    throw new ConfigError(`must be true or false${describe(leaf, raw)}`, source, leaf.key);
+  }
+  if (typeof leaf.default === 'boolean') return raw.trim().toLowerCase();
+  // convict takes a non-string environment value as it is.
+  if (Array.isArray(leaf.default))
+    return raw
+      .split(',')
+      .map(item => item.trim())
+      .filter(Boolean);
+  return raw;
 }
 
 /** Typed values for the overrides; strings (from argv) are converted by the key's type. */
@@ -161,7 +180,7 @@ function getPath(props: object, key: string): unknown {
 /** Merges the layers with convict and validates the result strictly. */
 function mergeLayers(
   layers: readonly FileLayer[],
-  env: Record<string, string>,
+  env: Record<string, string | string[]>,
   overrides: ReadonlyArray<[string, unknown]>,
   sources: Sources,
 ): ConfigProperties {
@@ -243,6 +262,7 @@ function finish(props: ConfigProperties, sources: Sources, configDir: string): M
   out.smq.tokenEndpoint = normalizeEndpoint(out.smq.tokenEndpoint);
   if (out.http.tls.certPath) out.http.tls.certPath = resolve(configDir, out.http.tls.certPath);
   if (out.http.tls.keyPath) out.http.tls.keyPath = resolve(configDir, out.http.tls.keyPath);
+  if (out.redis.tls.caPath) out.redis.tls.caPath = resolve(configDir, out.redis.tls.caPath);
   return out;
 }
 
@@ -296,6 +316,7 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
   const overrides = overrideValues(options.overrides, sources);
   const props = mergeLayers(layers, env, overrides, sources);
   checkRelations(props, sources, configDir, options.cwd);
+  checkRedisRelations(props.redis, sources, configDir, options.cwd);
   const settled = finish(props, sources, configDir);
 
   const consumers = loadQueueFiles(join(configDir, 'queues'), settled.smq, options.cwd);

@@ -11,11 +11,10 @@ import {
   ipAllowlist,
   oneOf,
   port,
-  redisPrefix,
-  redisUrl,
   str,
 } from './formats.js';
 import type { Format } from './formats.js';
+import { redisSchema } from './schema-redis.js';
 
 /** What the schema covers: everything but the directory and the queue files. */
 export type ConfigProperties = Omit<AppConfig, 'configDir' | 'consumers'>;
@@ -60,20 +59,7 @@ export const configSchema: convict.Schema<ConfigProperties> = {
       env: 'CAMS_LOG_FORMAT',
     },
   },
-  redis: {
-    url: {
-      doc: 'Redis connection URL (redis:// or rediss://). A password in it is redacted when printed.',
-      format: redisUrl,
-      default: 'redis://127.0.0.1:6379',
-      env: 'REDIS_URL',
-    },
-    prefix: {
-      doc: 'Key prefix for BullMQ and cams-receipts keys. Must contain a `{hash-tag}` so Redis Cluster keeps each queue in one slot.',
-      format: redisPrefix,
-      default: '{cams}',
-      env: 'CAMS_REDIS_PREFIX',
-    },
-  },
+  redis: redisSchema,
   smq: {
     endpoint: {
       doc: 'SMQ (MNS) endpoint of the account that owns the CAMS queues. China site: `https://1943695596114318.mns.cn-hangzhou.aliyuncs.com`; international: `https://1493622401794734.mns.ap-southeast-1.aliyuncs.com`.',
@@ -227,6 +213,11 @@ export const configSchema: convict.Schema<ConfigProperties> = {
       doc: 'How often workers look for jobs whose lock lapsed (a crashed worker) and put them back in the queue.',
       format: int(1000),
       default: 15_000,
+    },
+    workerStaleAfterMs: {
+      doc: 'Readiness fails when a BullMQ worker has neither fetched a job nor found its queue empty for this long (an idle worker asks every 5 s), unless all its slots are busy: its Redis connection died without an error.',
+      format: int(10_000),
+      default: 30_000,
     },
     maxStalledCount: {
       doc: 'A job whose worker died (its lock lapsed) this many times is run again; one more and the receipt is dead-lettered with reason `stalled` instead of crashing another process.',

@@ -23,8 +23,31 @@ export interface ConsumerConfig {
   readonly batchSize: number;
 }
 
+export interface RedisTlsConfig {
+  /** TLS for the cluster and sentinel forms; a standalone node uses TLS when its URL is `rediss://`. */
+  readonly enabled: boolean;
+  /** Absolute after loading; empty trusts the system CAs. */
+  readonly caPath: string;
+  readonly servername: string;
+  readonly insecureSkipVerify: boolean;
+}
+
+/**
+ * Where Redis is: one standalone node (`url`), a Redis Cluster (`cluster.nodes`), or the master a set of
+ * sentinels names (`sentinel.nodes` and `sentinel.name`). The loader lets only one form be set.
+ */
 export interface RedisConfig {
   readonly url: string;
+  readonly cluster: { readonly nodes: readonly string[] };
+  readonly sentinel: {
+    readonly nodes: readonly string[];
+    readonly name: string;
+    readonly password: string;
+  };
+  /** Credentials for every data node, whichever the form. */
+  readonly username: string;
+  readonly password: string;
+  readonly tls: RedisTlsConfig;
   /** BullMQ key prefix; wrapped in `{}` so every key of a queue hashes to one Redis Cluster slot. */
   readonly prefix: string;
 }
@@ -78,6 +101,8 @@ export interface PipelineConfig {
   readonly lockDurationMs: number;
   /** How often workers recover jobs whose lock lapsed. */
   readonly stalledIntervalMs: number;
+  /** Readiness fails for a worker that heard nothing from Redis about work for this long. */
+  readonly workerStaleAfterMs: number;
   /** Stalls (a worker died holding the job) allowed before the receipt is dead-lettered as `stalled`. */
   readonly maxStalledCount: number;
 }

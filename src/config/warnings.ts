@@ -51,5 +51,10 @@ export function configWarnings(config: AppConfig): string[] {
       `the push receiver listens on ${config.http.host} without http.secret or http.allowlist; anyone who can reach it can inject receipts`,
     );
   }
+  if (config.redis.tls.insecureSkipVerify) {
+    warnings.push(
+      'INSECURE: redis.tls.insecureSkipVerify is true, so the Redis server certificate is NOT verified: anyone on the network path can pose as Redis and read or change every receipt. Set redis.tls.caPath to the CA that signed it instead',
+    );
+  }
   return [...warnings, ...queueTypeMismatches(config), ...accountMismatches(config)];
 }

@@ -40,6 +40,18 @@ export interface TokenState {
   readonly lastErrorClass?: string;
 }
 
+/** One BullMQ worker as readiness sees it (the shape of `WatchedWorker.state()`). */
+export interface WorkerState {
+  readonly messageType: string;
+  readonly slots: number;
+  /** Jobs running now: a worker with every slot busy does not fetch, and is not stale. */
+  readonly active: number;
+  readonly running: boolean;
+  readonly startedAtMs: number;
+  /** When Redis last answered a fetch: a job handed over, or the queue found empty. */
+  readonly lastFetchAtMs?: number;
+}
+
 export interface HealthCheckOptions {
   /** Resolves when Redis answered (e.g. `() => redis.ping()`). */
   readonly pingRedis: () => Promise<unknown>;
@@ -51,6 +63,10 @@ export interface HealthCheckOptions {
   readonly tokens?: () => readonly TokenState[];
   /** Added to `2 × waitSeconds` before a loop's last poll counts as stale. @defaultValue 5000 */
   readonly pollMarginMs?: number;
+  /** The BullMQ workers of this process; none in a poller. */
+  readonly workers?: () => readonly WorkerState[];
+  /** A worker that has neither fetched a job nor found its queue empty for this long is stale. @defaultValue 30000 */
+  readonly workerStaleAfterMs?: number;
   /** True once shutdown began: the daemon is draining and takes no new work. */
   readonly shuttingDown?: () => boolean;
   readonly now?: () => number;
@@ -76,6 +92,11 @@ export function createHealthChecker(options: HealthCheckOptions): HealthChecker 
       }
       for (const token of options.tokens?.() ?? []) {
         parts[`token:${token.queueName}`] = checkToken(token, at);
+      }
+      const workers = options.workers?.() ?? [];
+      for (const type of new Set(workers.map(w => w.messageType))) {
+        const ofType = workers.filter(w => w.messageType === type);
+        parts[`workers:${type}`] = checkWorkers(ofType, at, options.workerStaleAfterMs ?? 30_000);
       }
       return { ok: Object.values(parts).every(p => p.ok), parts };
     },
@@ -144,4 +165,25 @@ export function checkToken(token: TokenState, nowMs: number): PartStatus {
     return { ok: false, reason: `token expired at ${new Date(token.expireAtMs).toISOString()}${failure}` };
   }
   return failure ? { ok: true, detail: `token valid, refresh failing${failure}` } : { ok: true };
+}
+
+/**
+ * The workers of one message type: each must be running and have heard from Redis about work within
+ * `limitMs`, unless every slot is busy (a saturated worker fetches nothing until a job finishes).
+ */
+export function checkWorkers(workers: readonly WorkerState[], nowMs: number, limitMs: number): PartStatus {
+  const problems = workers.flatMap((w, i) => {
+    const which = `worker ${i + 1} of ${workers.length}`;
+    if (!w.running) return [`${which} is not running`];
+    const ageMs = nowMs - Math.max(w.lastFetchAtMs ?? 0, w.startedAtMs);
+    if (ageMs <= limitMs || w.active >= w.slots) return [];
+    return [
+      `${which} has neither fetched a job nor found its queue empty for ${Math.round(ageMs / 1000)} s (limit ${Math.round(limitMs / 1000)} s): its Redis connection may be dead`,
+    ];
+  });
+  if (problems.length > 0) return { ok: false, reason: problems.join('; ') };
+  const saturated = workers.filter(w => w.active >= w.slots).length;
+  return saturated > 0
+    ? { ok: true, detail: `${saturated} of ${workers.length} workers saturated` }
+    : { ok: true };
 }

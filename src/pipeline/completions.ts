@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import { MESSAGE_TYPES, type MessageType } from '../receipts/types.js';
 import type { ErrorReporter } from '../observability/error-reporter.js';
 import type { FailedJobs } from './failed-jobs.js';
@@ -14,9 +14,9 @@ interface Waiter {
 export interface CompletionOptions {
   readonly keys: KeySpace;
   /** Non-blocking connection for state checks. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Factory for the blocking connection the stream reader needs. */
-  readonly blockingConnection: () => Redis;
+  readonly blockingConnection: () => RedisClient;
   readonly errors: ErrorReporter;
   /** Parks the receipt of a failed job BullMQ failed on its own, before a poller may delete its message. */
   readonly failedJobs: Pick<FailedJobs, 'settle'>;
@@ -40,7 +40,7 @@ const RETRY_MS = 1000;
  */
 export class BullMqCompletions implements CompletionSource {
   private readonly waiters = new Map<string, Waiter[]>();
-  private readonly reader: Redis;
+  private readonly reader: RedisClient;
   private readonly reading: Promise<void>;
   private readonly ready: Promise<void>;
   private markReady: () => void = () => undefined;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import { StoreError } from '../errors.js';
 import type { MessageType } from '../receipts/types.js';
 import type { KeySpace } from './keys.js';
@@ -17,7 +17,7 @@ export interface DeadLetterQuery {
  */
 export class DeadLetterStore implements DeadLetterSink {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
   ) {}
 

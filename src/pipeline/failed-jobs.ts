@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import type { ErrorReporter } from '../observability/error-reporter.js';
 import type { Logger } from '../observability/logger.js';
 import type { MessageType } from '../receipts/types.js';
@@ -36,7 +36,7 @@ export interface FailedJobWatch {
 }
 
 export interface FailedJobsOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: KeySpace;
   readonly deadLetters: DeadLetterSink;
   readonly logger: Logger;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import type { MessageType } from '../receipts/types.js';
 import type { KeySpace } from './keys.js';
 import { TurnBatcher } from './turn-batcher.js';
@@ -108,7 +108,7 @@ export class IdempotencyStore {
   private readonly commits = new TurnBatcher<Commit, void>(batch => this.sendCommits(batch));
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
     private readonly ttlSeconds: number,
     private readonly finished: FinishedRecords = { ttlSeconds: 4200, streamMaxLen: 100_000 },

@@ -4,7 +4,7 @@ import type { Handler, HandlerContext } from '../handlers/types.js';
 import type { AnyReceipt, MessageType, ReceiptSource } from '../receipts/types.js';
 import type { Finished, IdempotencyStore, Ran } from './idempotency.js';
 import type { ReceiptJobData, ReceiptJobResult } from './job.js';
-import { delay } from './redis.js';
+import { delay } from '../redis/connection.js';
 import type { DeadLetterSink, JobOutcome } from './types.js';
 
 /** The part of the handler registry the processor needs. */

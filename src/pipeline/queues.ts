@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import type { PipelineConfig } from '../config/types.js';
 import { MESSAGE_TYPES, type MessageType } from '../receipts/types.js';
 import type { ReceiptJobData, ReceiptJobResult } from './job.js';
@@ -21,7 +21,7 @@ export function defaultJobOptions(cfg: PipelineConfig): JobsOptions {
 export class ReceiptQueues {
   private readonly queues: Map<MessageType, ReceiptQueue>;
 
-  constructor(connection: Redis, prefix: string, cfg: PipelineConfig) {
+  constructor(connection: RedisClient, prefix: string, cfg: PipelineConfig) {
     this.queues = new Map(
       MESSAGE_TYPES.map(type => [
         type,
@@ -44,6 +44,10 @@ export class ReceiptQueues {
 
   all(): ReceiptQueue[] {
     return [...this.queues.values()];
+  }
+
+  async waitUntilReady(): Promise<void> {
+    await Promise.all(this.all().map(q => q.waitUntilReady()));
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import { StoreError } from '../errors.js';
 import { defaultDedupeKey, jobIdFor } from '../receipts/dedupe.js';
 import type { MessageType } from '../receipts/types.js';
@@ -20,7 +20,7 @@ export interface BullMqSinkOptions {
 export class BullMqReceiptSink implements ReceiptSink, StoreProbe {
   constructor(
     private readonly queues: ReceiptQueues,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
     private readonly opts: BullMqSinkOptions,
   ) {}

@@ -1,19 +1,20 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { RedisClient } from '../redis/connection.js';
 import type { PipelineConfig } from '../config/types.js';
 import type { MessageType } from '../receipts/types.js';
 import type { ReceiptJobData, ReceiptJobResult } from './job.js';
 import type { KeySpace } from './keys.js';
-import { queueNameFor } from './keys.js';
 import type { ErrorReporter } from '../observability/error-reporter.js';
+import type { WorkerState } from '../observability/health.js';
 import { PARKED_PREFIX, parkedReason, type FailedJobWatch } from './failed-jobs.js';
 import { DeadLetteredError, HandlerBusyError, type ReceiptProcessor } from './processor.js';
+import { WatchedWorker } from './watched-worker.js';
 
 export interface WorkerPoolOptions {
   readonly types: readonly MessageType[];
   readonly processor: ReceiptProcessor;
   readonly keys: KeySpace;
-  readonly blockingConnection: () => Redis;
+  readonly blockingConnection: () => RedisClient;
   readonly config: PipelineConfig;
   /** Aborted at shutdown; handlers see it through ctx.signal. */
   readonly shutdown: AbortSignal;
@@ -46,11 +47,23 @@ export function workerShares(concurrency: number): number[] {
 
 /** BullMQ workers running the receipt processor: for each message type, enough to hold its slots. */
 export class WorkerPool {
-  private readonly workers: Worker<ReceiptJobData, ReceiptJobResult>[];
+  private readonly workers: WatchedWorker[];
 
   constructor(private readonly opts: WorkerPoolOptions) {
     const shares = workerShares(opts.config.concurrency);
     this.workers = opts.types.flatMap(type => shares.map(slots => this.createWorker(type, slots)));
+  }
+
+  /**
+   * Starts fetching. The workers are built idle, so that nothing fetches before the Redis topology is known
+   * to be the configured one (a cluster node behind a single-node client would answer every fetch MOVED).
+   */
+  start(): void {
+    for (const worker of this.workers) {
+      worker
+        .run()
+        .catch(err => this.opts.errors.report('worker_error', err, { messageType: worker.messageType }));
+    }
   }
 
   async waitUntilReady(): Promise<void> {
@@ -66,15 +79,21 @@ export class WorkerPool {
     return this.workers.length;
   }
 
-  private createWorker(type: MessageType, slots: number): Worker<ReceiptJobData, ReceiptJobResult> {
+  /** Each worker's last word from Redis, for readiness. */
+  health(): WorkerState[] {
+    return this.workers.map(w => w.state());
+  }
+
+  private createWorker(type: MessageType, slots: number): WatchedWorker {
     const { config } = this.opts;
-    const worker = new Worker<ReceiptJobData, ReceiptJobResult>(
-      queueNameFor(type),
-      (job, token) => this.run(job, token),
+    const worker: WatchedWorker = new WatchedWorker(
+      type,
+      slots,
+      (job, token) => worker.track(() => this.run(job, token)),
       {
         connection: this.opts.blockingConnection(),
         prefix: this.opts.keys.prefix,
-        concurrency: slots,
+        autorun: false,
         // Renewed at half this interval while the job runs; after a crash the job is retried once it lapses.
         lockDuration: config.lockDurationMs,
         stalledInterval: config.stalledIntervalMs,

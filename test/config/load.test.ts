@@ -203,6 +203,8 @@ describe('the result', () => {
       'credentials.accessKeySecret',
       'credentials.securityToken',
       'http.secret',
+      'redis.password',
+      'redis.sentinel.password',
     ]);
   });
 

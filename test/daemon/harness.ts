@@ -1,15 +1,15 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/load.js';
 import type { AppConfig } from '../../src/config/types.js';
 import { Daemon } from '../../src/daemon.js';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator/index.js';
 import { HandlerRegistry } from '../../src/handlers/registry.js';
 import type { Handler } from '../../src/handlers/types.js';
-import { silentLogger } from '../../src/observability/logger.js';
+import { silentLogger, type Logger } from '../../src/observability/logger.js';
 import { MESSAGE_TYPES } from '../../src/receipts/types.js';
+import { blockingConnection, type RedisClient } from '../../src/redis/connection.js';
 import { redisUrl, uniquePrefix } from '../helpers/redis.js';
 
 export interface Rig {
@@ -17,7 +17,8 @@ export interface Rig {
   readonly daemon: Daemon;
   readonly config: AppConfig;
   readonly configDir: string;
-  readonly redis: Redis;
+  /** A client of the daemon's Redis, in whatever form it has, that rides out outages and failovers. */
+  readonly redis: RedisClient;
   /** Everything (messages sent, received, deleted) across the emulator's queues. */
   totals(): { sent: number; received: number; deleted: number; inFlight: number; visible: number };
   close(): Promise<void>;
@@ -41,12 +42,19 @@ const FAST: Record<string, unknown> = {
 
 export function writeConfigDir(
   emulator: EmulatorHandle,
-  settings: { redisUrl: string; prefix: string; extra?: Record<string, unknown>; handlers?: unknown[] },
+  settings: {
+    /** The suite's Redis unless `redis` (the configuration's `redis` section, prefix aside) says otherwise. */
+    redisUrl?: string;
+    redis?: Record<string, unknown>;
+    prefix: string;
+    extra?: Record<string, unknown>;
+    handlers?: unknown[];
+  },
 ): string {
   const dir = mkdtempSync(join(tmpdir(), 'cams-daemon-'));
   mkdirSync(join(dir, 'queues'));
   const base = {
-    redis: { url: settings.redisUrl, prefix: settings.prefix },
+    redis: { ...(settings.redis ?? { url: settings.redisUrl ?? redisUrl() }), prefix: settings.prefix },
     smq: {
       ...(FAST['smq'] as object),
       endpoint: emulator.endpoint,
@@ -66,22 +74,28 @@ export function writeConfigDir(
 
 export async function startRig(
   handlers: readonly Handler[],
-  opts: { emulator?: EmulatorOptions; extra?: Record<string, unknown>; redisUrl?: string } = {},
+  opts: {
+    emulator?: EmulatorOptions;
+    extra?: Record<string, unknown>;
+    redisUrl?: string;
+    redis?: Record<string, unknown>;
+    logger?: Logger;
+  } = {},
 ): Promise<Rig> {
   const emulator = await startEmulator({ port: 0, ...opts.emulator });
-  const url = opts.redisUrl ?? redisUrl();
   const configDir = writeConfigDir(emulator, {
-    redisUrl: url,
+    redisUrl: opts.redisUrl,
+    redis: opts.redis,
     prefix: uniquePrefix('daemon'),
     extra: opts.extra,
   });
   const config = loadConfig({ cwd: configDir, env: {}, configDir });
-  const logger = silentLogger();
+  const logger = opts.logger ?? silentLogger();
   const registry = new HandlerRegistry({ logger });
   for (const h of handlers) registry.register(h);
   const daemon = new Daemon({ config, logger, registry });
   await daemon.start();
-  const redis = new Redis(url);
+  const redis = blockingConnection(config.redis);
   redis.on('error', () => undefined);
   return {
     emulator,
@@ -123,4 +137,18 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
         : v;
   }
   return out;
+}
+
+/** Counts each receipt's effects in this process's memory: outside the Redis the test kills. */
+export function countingHandler(delayMs: number): Handler & { effects: Map<string, number> } {
+  const effects = new Map<string, number>();
+  return {
+    name: 'counter',
+    messageTypes: ['ChatAppInbound', 'ChatAppStatus', 'ChatAppAudit'],
+    effects,
+    async handle(_receipt, ctx) {
+      await new Promise(resolve => setTimeout(resolve, delayMs));
+      effects.set(ctx.dedupeKey, (effects.get(ctx.dedupeKey) ?? 0) + 1);
+    },
+  };
 }

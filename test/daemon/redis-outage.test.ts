@@ -1,22 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Handler } from '../../src/handlers/types.js';
 import { PrivateRedis, eventually } from '../helpers/redis.js';
-import { startRig } from './harness.js';
-
-/** Counts each receipt's effects in this process's memory: outside the Redis the test kills. */
-function countingHandler(delayMs: number): Handler & { effects: Map<string, number> } {
-  const effects = new Map<string, number>();
-  return {
-    name: 'counter',
-    messageTypes: ['ChatAppInbound', 'ChatAppStatus', 'ChatAppAudit'],
-    effects,
-    async handle(_receipt, ctx) {
-      await new Promise(resolve => setTimeout(resolve, delayMs));
-      effects.set(ctx.dedupeKey, (effects.get(ctx.dedupeKey) ?? 0) + 1);
-    },
-  };
-}
+import { countingHandler, startRig } from './harness.js';
 
 test('Redis killed for 3 s mid-stream (with AOF): nothing lost, nothing applied twice, and it recovers within seconds', async () => {
   const redis = await PrivateRedis.start({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });

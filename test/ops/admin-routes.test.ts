@@ -5,7 +5,7 @@ import { createHttpServer } from '../../src/http/server.js';
 import { createHealthChecker, type PartStatus } from '../../src/observability/health.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import { waitReady } from '../../src/pipeline/redis.js';
+import { waitReady } from '../../src/redis/connection.js';
 import { createPipeline } from '../pipeline/harness.js';
 import { httpConfig } from '../http/helpers.js';
 

@@ -7,7 +7,7 @@ import { createHealthChecker } from '../../src/observability/health.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import type { Pipeline } from '../../src/pipeline/pipeline.js';
-import { waitReady } from '../../src/pipeline/redis.js';
+import { waitReady } from '../../src/redis/connection.js';
 import { MESSAGE_TYPES } from '../../src/receipts/types.js';
 import { createPipeline, statusEnvelope } from '../pipeline/harness.js';
 import { tempDir } from './helpers.js';

@@ -4,7 +4,7 @@ import { dlqCommand } from '../../src/cli/dlq.js';
 import { PermanentError } from '../../src/errors.js';
 import type { Handler } from '../../src/handlers/types.js';
 import type { Pipeline } from '../../src/pipeline/pipeline.js';
-import { waitReady } from '../../src/pipeline/redis.js';
+import { waitReady } from '../../src/redis/connection.js';
 import type { DeadLetterEntry } from '../../src/pipeline/types.js';
 import { eventually, redisUrl, uniquePrefix } from '../helpers/redis.js';
 import { createPipeline, recordingHandler, statusEnvelope } from '../pipeline/harness.js';

@@ -9,8 +9,9 @@ import {
 } from '../../src/observability/health.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import { closeConnection, producerConnection } from '../../src/pipeline/redis.js';
+import { closeConnection, producerConnection } from '../../src/redis/connection.js';
 import { PrivateRedis, eventually } from '../helpers/redis.js';
+import { standaloneRedis } from '../../src/redis/options.js';
 
 const NOW = 1_700_000_000_000;
 
@@ -154,7 +155,7 @@ describe('/readyz against a real Redis that stops and comes back', () => {
   test('200 → 503 with the Redis reason while it is down → 200 again', async () => {
     const redis = await PrivateRedis.start();
     closers.push(() => redis.destroy());
-    const client = producerConnection(redis.url, { retryStrategy: () => 100 });
+    const client = producerConnection(standaloneRedis(redis.url), { retryStrategy: () => 100 });
     client.on('error', () => undefined);
     closers.push(() => closeConnection(client));
     const server = await createAdminServer({

@@ -13,6 +13,7 @@ import { MESSAGE_TYPES } from '../../src/receipts/types.js';
 import { eventually, redisUrl, uniquePrefix } from '../helpers/redis.js';
 import { TEST_PIPELINE, lookup, recordingHandler, statusEnvelope } from '../pipeline/harness.js';
 import { sample } from './helpers.js';
+import { standaloneRedis } from '../../src/redis/options.js';
 
 type Labels = Record<string, string | number>;
 
@@ -240,8 +241,7 @@ describe('metrics after a known workload through a real pipeline', () => {
       },
     };
     const pipeline = new Pipeline({
-      redisUrl: redisUrl(),
-      prefix: uniquePrefix('ops-metrics'),
+      redis: standaloneRedis(redisUrl(), uniquePrefix('ops-metrics')),
       config: TEST_PIPELINE,
       logger: silentLogger(),
       shutdown: new AbortController().signal,

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { statsCommand, type Stats } from '../../src/cli/stats.js';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import type { Pipeline } from '../../src/pipeline/pipeline.js';
-import { waitReady } from '../../src/pipeline/redis.js';
+import { waitReady } from '../../src/redis/connection.js';
 import { redisUrl, uniquePrefix } from '../helpers/redis.js';
 import { createPipeline, envelope, statusEnvelope } from '../pipeline/harness.js';
 import { runCommand, tempDir } from './helpers.js';

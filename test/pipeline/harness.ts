@@ -1,4 +1,4 @@
-import type { PipelineConfig } from '../../src/config/types.js';
+import type { PipelineConfig, RedisConfig } from '../../src/config/types.js';
 import { PermanentError } from '../../src/errors.js';
 import type { Handler } from '../../src/handlers/types.js';
 import { silentLogger, type Logger } from '../../src/observability/logger.js';
@@ -9,6 +9,7 @@ import { defaultDedupeKey } from '../../src/receipts/dedupe.js';
 import { parsedMessageFor } from '../../src/receipts/inbound.js';
 import { MESSAGE_TYPES, type AnyReceipt, type MessageType } from '../../src/receipts/types.js';
 import { redisUrl, uniquePrefix } from '../helpers/redis.js';
+import { standaloneRedis } from '../../src/redis/options.js';
 
 export const TEST_PIPELINE: PipelineConfig = {
   concurrency: 8,
@@ -22,6 +23,7 @@ export const TEST_PIPELINE: PipelineConfig = {
   lockDurationMs: 5000,
   stalledIntervalMs: 5000,
   maxStalledCount: 2,
+  workerStaleAfterMs: 30_000,
 };
 
 /** A handler source over plain handler objects; the registry's own behaviour is tested elsewhere. */
@@ -88,6 +90,8 @@ export function createPipeline(
     url?: string;
     workers?: boolean;
     prefix?: string;
+    /** Any Redis form (a cluster, sentinels); overrides `url` and `prefix`. */
+    redis?: RedisConfig;
     config?: Partial<PipelineConfig>;
     sweepMs?: number;
     logger?: Logger;
@@ -95,8 +99,7 @@ export function createPipeline(
 ): { pipeline: Pipeline; shutdown: AbortController } {
   const shutdown = new AbortController();
   const pipeline = new Pipeline({
-    redisUrl: opts.url ?? redisUrl(),
-    prefix: opts.prefix ?? uniquePrefix('pipe'),
+    redis: opts.redis ?? standaloneRedis(opts.url ?? redisUrl(), opts.prefix ?? uniquePrefix('pipe')),
     config: { ...TEST_PIPELINE, ...opts.config },
     logger: opts.logger ?? silentLogger(),
     shutdown: shutdown.signal,
