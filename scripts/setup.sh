@@ -16,6 +16,11 @@ apt_install() {
 }
 
 command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+# redis-cli builds the test clusters (redis-cli --cluster create); the Sentinel tests run redis-server --sentinel.
+command -v redis-cli >/dev/null 2>&1 || apt_install redis-tools
+if ! redis-server --help 2>&1 | grep -q -- '--sentinel' && ! command -v redis-sentinel >/dev/null 2>&1; then
+  apt_install redis-sentinel
+fi
 # Headless Chromium drives the dashboard test.
 [ -x /usr/bin/chromium ] || apt_install chromium
 

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ export class PrivateRedisServer {
     readonly port: number,
     private readonly ownProcessGroup: boolean,
     private readonly extraArgs: readonly string[],
+    private readonly configFile?: { readonly text: string; readonly sentinel: boolean },
   ) {}
 
   static isInstalled(): boolean {
@@ -25,13 +26,22 @@ export class PrivateRedisServer {
    * `ownProcessGroup`: a Ctrl-C at the terminal does not reach the server (the demo stops it itself, after the
    * daemon drained). Off, the server dies with a Ctrl-C like the rest of the command (tests, benchmarks).
    * `args` are further redis-server options, after the defaults (`--appendonly yes` to keep data across a
-   * restart, `--maxmemory 8mb`…).
+   * restart, `--maxmemory 8mb`…). `configFile` is written to the server's directory and read first (Sentinel
+   * needs one it can rewrite); `sentinel` runs the server as a Sentinel.
    */
   static async start({
     ownProcessGroup = false,
     args = [],
-  }: { ownProcessGroup?: boolean; args?: readonly string[] } = {}): Promise<PrivateRedisServer> {
-    const server = new PrivateRedisServer(await freePort(), ownProcessGroup, args);
+    configFile,
+    sentinel = false,
+  }: {
+    ownProcessGroup?: boolean;
+    args?: readonly string[];
+    configFile?: string;
+    sentinel?: boolean;
+  } = {}): Promise<PrivateRedisServer> {
+    const file = configFile !== undefined || sentinel ? { text: configFile ?? '', sentinel } : undefined;
+    const server = new PrivateRedisServer(await freePort(), ownProcessGroup, args, file);
     await server.restart();
     return server;
   }
@@ -45,11 +55,17 @@ export class PrivateRedisServer {
     return this.child?.pid ?? 0;
   }
 
+  /** `127.0.0.1:<port>`, as cluster and sentinel settings name nodes. */
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
   /** Starts the server again on the same port: empty, unless `args` asked it to persist. */
   async restart(): Promise<void> {
     this.child = spawn(
       'redis-server',
       [
+        ...this.configArgs(),
         '--port',
         String(this.port),
         '--bind',
@@ -61,6 +77,7 @@ export class PrivateRedisServer {
         '--dir',
         this.dir,
         ...this.extraArgs,
+        ...(this.configFile?.sentinel ? ['--sentinel'] : []),
       ],
       { stdio: 'ignore', detached: this.ownProcessGroup },
     );
@@ -71,6 +88,14 @@ export class PrivateRedisServer {
       await new Promise(r => setTimeout(r, 25));
     }
     throw new Error(`redis-server did not start on port ${this.port}`);
+  }
+
+  /** The config file goes first on redis-server's command line; it is written once, then the server owns it. */
+  private configArgs(): string[] {
+    if (!this.configFile) return [];
+    const path = join(this.dir, 'redis.conf');
+    if (!existsSync(path)) writeFileSync(path, this.configFile.text);
+    return [path];
   }
 
   /** Kills the server at once, as a crash or an outage would. */
