@@ -1,5 +1,5 @@
 import { REDACTED, redact } from '../observability/redact.js';
-import { maskUrlPassword } from './load.js';
+import { maskUrlPassword } from './raw-values.js';
 import { configSchemaDocs } from './schema.js';
 import type { AppConfig } from './types.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { RedisOptions } from 'ioredis';
-import { maskUrlPassword } from '../config/load.js';
+import { maskUrlPassword } from '../config/raw-values.js';
 import type { RedisConfig } from '../config/types.js';
 
 /** Which of the three connection forms a configuration selects. */
