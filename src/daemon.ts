@@ -18,7 +18,9 @@ import { Pipeline } from './pipeline/pipeline.js';
 import { workerShares } from './pipeline/workers.js';
 import { parsedMessageFor } from './receipts/inbound.js';
 import { MESSAGE_TYPES } from './receipts/types.js';
+import { ErrorReporter } from './observability/error-reporter.js';
 import { describeTarget } from './redis/options.js';
+import { describeTopology, waitForTopology, type Topology } from './redis/topology.js';
 import { createConsumerClient } from './smq/client-pool.js';
 import { SmqConsumer, type ConsumerHealth } from './smq/consumer.js';
 import { TokenProvider } from './smq/token-provider.js';
@@ -127,11 +129,10 @@ export class Daemon {
       const registry = await this.loadRegistry(config, false);
       this.handlers = new SwappableHandlers(registry);
     }
-    this.pipeline = this.createPipeline();
-    await this.waitForRedis(this.pipeline, signal);
+    const pipeline = await this.waitForRedis(signal);
     this.redisReady = true;
     if (this.runsPollers) for (const consumer of config.consumers) this.startConsumer(consumer);
-    await this.startHttp(this.pipeline);
+    await this.startHttp(pipeline);
     this.logger.info('cams-receipts started', {
       event: 'daemon_started',
       role: config.role,
@@ -221,11 +222,12 @@ export class Daemon {
     return n;
   }
 
-  private createPipeline(): Pipeline {
+  private createPipeline(topology: Topology): Pipeline {
     const { config } = this;
     const handlers = this.handlers;
     return new Pipeline({
       redis: config.redis,
+      topology,
       config: config.pipeline,
       logger: this.logger,
       shutdown: this.hardStop.signal,
@@ -252,21 +254,32 @@ export class Daemon {
     return registry;
   }
 
-  private async waitForRedis(pipeline: Pipeline, signal?: AbortSignal): Promise<void> {
-    const ready = pipeline.waitUntilReady();
-    ready.catch(() => undefined); // abandoned when the wait is aborted
+  /**
+   * Finds Redis, then builds the pipeline on it. Nothing fetches before the address is known to hold the
+   * configured topology: another one (a cluster node as redis.url…) rejects with a ConfigError naming the key.
+   */
+  private async waitForRedis(signal?: AbortSignal): Promise<Pipeline> {
+    const redis = describeTarget(this.config.redis);
     const timer = setInterval(
-      () =>
-        this.logger.warn('waiting for Redis', {
-          event: 'redis_waiting',
-          redis: describeTarget(this.config.redis),
-        }),
+      () => this.logger.warn('waiting for Redis', { event: 'redis_waiting', redis }),
       5000,
     );
+    const errors = new ErrorReporter({ logger: this.logger });
     try {
+      const topology = await waitForTopology(this.config.redis, {
+        signal,
+        onUnreachable: err => errors.report('redis_unreachable', err, { redis }),
+      });
+      this.logger.info('Redis found', { event: 'redis_topology', topology: describeTopology(topology) });
+      const pipeline = this.createPipeline(topology);
+      this.pipeline = pipeline;
+      const ready = pipeline.waitUntilReady();
+      ready.catch(() => undefined); // abandoned when the wait is aborted
       await abortable(ready, signal);
+      return pipeline;
     } finally {
       clearInterval(timer);
+      errors.close();
     }
   }
 

@@ -6,7 +6,7 @@ import { silentLogger } from '../observability/logger.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { waitReady } from '../redis/connection.js';
 import { describeTarget } from '../redis/options.js';
-import { inspectTopology } from '../redis/topology.js';
+import { inspectTopology, type Topology } from '../redis/topology.js';
 import { ConfigError } from '../errors.js';
 import { isMessageType, MESSAGE_TYPES, type MessageType } from '../receipts/types.js';
 import { writeLine, type CliIo } from './io.js';
@@ -96,16 +96,18 @@ export async function openAdminPipeline(
   opts: { completions?: boolean; timeoutMs?: number } = {},
 ): Promise<Pipeline> {
   const timeoutMs = opts.timeoutMs ?? 5000;
+  let topology: Topology;
   try {
     // Inspect first: BullMQ queues built on a connection that never comes up leave rejections behind, and a
     // cluster node given as redis.url (or the like) deserves its own message.
-    await inspectTopology(config.redis, timeoutMs);
+    topology = await inspectTopology(config.redis, timeoutMs);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new Error(`${describeTarget(config.redis)} is unreachable: ${errorText(err)}`, { cause: err });
   }
   const pipeline = new Pipeline({
     redis: config.redis,
+    topology,
     config: config.pipeline,
     logger: silentLogger(),
     shutdown: new AbortController().signal,
@@ -114,7 +116,8 @@ export async function openAdminPipeline(
   });
   try {
     await waitReady(pipeline.redis, timeoutMs);
-    if (opts.completions) await pipeline.waitUntilReady();
+    // The queues finish starting before the command uses them (and, soon after, closes them).
+    await pipeline.waitUntilReady();
   } catch (err) {
     await pipeline.close();
     throw err;

@@ -112,7 +112,7 @@ async function bullStats(config: AppConfig): Promise<Omit<Stats, 'smq'>> {
     const open = pipeline;
     const counts = await Promise.all(MESSAGE_TYPES.map(type => jobCounts(open, type)));
     const bullmq = Object.fromEntries(MESSAGE_TYPES.map((type, i) => [type, counts[i]]));
-    const topology = describeTopology(await open.topology);
+    const topology = open.topology ? describeTopology(open.topology) : undefined;
     return {
       redis: { ...redis, topology, available: true },
       bullmq,

@@ -1,6 +1,5 @@
 import type { Logger } from 'winston';
 import type { PipelineConfig, RedisConfig } from '../config/types.js';
-import { ConfigError } from '../errors.js';
 import type { AnyReceipt, MessageType } from '../receipts/types.js';
 import { BullMqCompletions } from './completions.js';
 import { ErrorReporter } from '../observability/error-reporter.js';
@@ -17,14 +16,15 @@ import {
   producerConnection,
   type RedisClient,
 } from '../redis/connection.js';
-import { describeTarget } from '../redis/options.js';
-import { describeTopology, inspectTopology, type Topology } from '../redis/topology.js';
+import type { Topology } from '../redis/topology.js';
 import { BullMqReceiptSink } from './sink.js';
 import { WorkerPool } from './workers.js';
 
 export interface PipelineOptions {
   /** Where Redis is (any of the three forms) and the key prefix. */
   readonly redis: RedisConfig;
+  /** What the caller found there before building the pipeline (see inspectTopology), if it looked. */
+  readonly topology?: Topology;
   readonly config: PipelineConfig;
   readonly logger: Logger;
   /** Aborted at shutdown; running handlers see it. */
@@ -50,16 +50,9 @@ export interface PipelineOptions {
 /** The BullMQ side of cams-receipts, wired once for a process: queues, sink, workers, completions, dead letters. */
 export class Pipeline {
   private readonly connections: RedisClient[] = [];
-  private readonly closing = new AbortController();
-  /** Redis answered the topology check (whatever it found): closing can then wait for it. */
-  private answered = false;
   readonly keys: KeySpace;
   readonly redis: RedisClient;
-  /**
-   * What the configured address holds, once it answered; rejects with a ConfigError when it holds another
-   * topology (a cluster node in redis.url…), so startup fails with one clear message.
-   */
-  readonly topology: Promise<Topology>;
+  readonly topology: Topology | undefined;
   readonly queues: ReceiptQueues;
   readonly sink: BullMqReceiptSink;
   readonly deadLetters: DeadLetterStore;
@@ -73,9 +66,7 @@ export class Pipeline {
   constructor(private readonly opts: PipelineOptions) {
     const { prefix } = opts.redis;
     this.keys = new KeySpace(prefix);
-    this.errors = new ErrorReporter({ logger: opts.logger });
-    this.topology = this.inspect();
-    this.topology.catch(() => undefined); // seen by waitUntilReady
+    this.topology = opts.topology;
     this.redis = this.track(producerConnection(opts.redis));
     this.redis.on('error', () => undefined);
     this.queues = new ReceiptQueues(this.redis, prefix, opts.config);
@@ -83,6 +74,7 @@ export class Pipeline {
       storeTimeoutMs: opts.storeTimeoutMs ?? 2000,
     });
     this.deadLetters = new DeadLetterStore(this.redis, this.keys);
+    this.errors = new ErrorReporter({ logger: opts.logger });
     // Finished markers outlive the longest a poller may wait on a job.
     const finished = {
       ttlSeconds: Math.ceil(opts.maxWaitMs / 1000) + 600,
@@ -119,12 +111,14 @@ export class Pipeline {
         })
       : undefined;
     this.workers = opts.workers ? this.createWorkers(opts.workers, blocking) : undefined;
-    const workers = this.workers;
-    this.topology.then(() => !this.closing.signal.aborted && workers?.start()).catch(() => undefined);
   }
 
   async waitUntilReady(): Promise<void> {
-    await Promise.all([this.topology, this.completions?.waitUntilReady(), this.workers?.waitUntilReady()]);
+    await Promise.all([
+      this.queues.waitUntilReady(),
+      this.completions?.waitUntilReady(),
+      this.workers?.waitUntilReady(),
+    ]);
   }
 
   /**
@@ -132,20 +126,12 @@ export class Pipeline {
    * is unreachable BullMQ's own close would wait for it forever, so after `timeoutMs` it is forced.
    */
   async close(timeoutMs = 10_000): Promise<void> {
-    this.closing.abort();
-    // BullMQ connections cut while they start up leave unhandled rejections behind: a Redis that answers
-    // gets a moment for them to settle.
-    const budgetMs = this.answered ? Math.max(timeoutMs, 2000) : timeoutMs;
-    if (this.answered) {
-      const started = Promise.allSettled([this.queues.waitUntilReady(), this.workers?.waitUntilReady()]);
-      await Promise.race([started, delay(budgetMs)]);
-    }
     const graceful = (async () => {
       await this.workers?.close();
       await this.completions?.close();
       await this.queues.close();
     })();
-    const finished = await Promise.race([graceful.then(() => true), delay(budgetMs).then(() => false)]);
+    const finished = await Promise.race([graceful.then(() => true), delay(timeoutMs).then(() => false)]);
     if (!finished) {
       this.opts.logger.warn('Redis did not answer; closing connections without waiting', {
         event: 'pipeline_forced_close',
@@ -180,28 +166,6 @@ export class Pipeline {
       failedJobs: this.failedJobs,
       errors: this.errors,
     });
-  }
-
-  /** Inspects the topology until it answers (Redis may be down at start); a mismatch ends the wait at once. */
-  private async inspect(): Promise<Topology> {
-    for (;;) {
-      try {
-        const topology = await inspectTopology(this.opts.redis);
-        this.answered = true;
-        this.opts.logger.info('Redis found', {
-          event: 'redis_topology',
-          topology: describeTopology(topology),
-        });
-        return topology;
-      } catch (err) {
-        this.answered = err instanceof ConfigError;
-        if (err instanceof ConfigError) throw err;
-        if (this.closing.signal.aborted) throw err;
-        // The reason (refused, a certificate, a password), once, then summarised while it repeats.
-        this.errors.report('redis_unreachable', err, { redis: describeTarget(this.opts.redis) });
-        await delay(1000);
-      }
-    }
   }
 
   private track(conn: RedisClient): RedisClient {

@@ -54,18 +54,6 @@ export class WorkerPool {
     this.workers = opts.types.flatMap(type => shares.map(slots => this.createWorker(type, slots)));
   }
 
-  /**
-   * Starts fetching. The workers are built idle, so that nothing fetches before the Redis topology is known
-   * to be the configured one (a cluster node behind a single-node client would answer every fetch MOVED).
-   */
-  start(): void {
-    for (const worker of this.workers) {
-      worker
-        .run()
-        .catch(err => this.opts.errors.report('worker_error', err, { messageType: worker.messageType }));
-    }
-  }
-
   async waitUntilReady(): Promise<void> {
     await Promise.all(this.workers.map(w => w.waitUntilReady()));
   }
@@ -93,7 +81,6 @@ export class WorkerPool {
       {
         connection: this.opts.blockingConnection(),
         prefix: this.opts.keys.prefix,
-        autorun: false,
         // Renewed at half this interval while the job runs; after a crash the job is retried once it lapses.
         lockDuration: config.lockDurationMs,
         stalledInterval: config.stalledIntervalMs,

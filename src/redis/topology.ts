@@ -218,6 +218,38 @@ export function inspectTopology(config: RedisConfig, timeoutMs = 5000): Promise<
   }
 }
 
+/**
+ * Inspects until Redis answers (it may be down at start), every second; `onUnreachable` hears each failure.
+ * Rejects at once with the ConfigError of a mismatch, or with the signal's reason when it aborts.
+ */
+export async function waitForTopology(
+  config: RedisConfig,
+  opts: { signal?: AbortSignal; onUnreachable?: (err: unknown) => void } = {},
+): Promise<Topology> {
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    try {
+      return await inspectTopology(config);
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      opts.onUnreachable?.(err);
+    }
+    await sleep(1000, opts.signal);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise(resolve => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** One line for `check-config`, logs and `stats`. */
 export function describeTopology(t: Topology): string {
   switch (t.kind) {
