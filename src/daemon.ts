@@ -24,6 +24,8 @@ import { describeTopology, waitForTopology, type Topology } from './redis/topolo
 import { createConsumerClient } from './smq/client-pool.js';
 import { SmqConsumer, type ConsumerHealth } from './smq/consumer.js';
 import { TokenProvider } from './smq/token-provider.js';
+import { errorMessage } from './util/error-message.js';
+import { abortable } from './util/async.js';
 
 export interface DaemonOptions {
   readonly config: AppConfig;
@@ -424,21 +426,10 @@ async function runSteps(logger: Logger, steps: readonly [string, () => unknown][
       logger.error(`shutdown step "${step}" failed; continuing with the rest`, {
         event: 'shutdown_step_failed',
         step,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
   }
-}
-
-/** `promise`, or a rejection with the signal's reason as soon as it aborts. */
-function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 function restartOnlyChanges(a: AppConfig, b: AppConfig): string[] {

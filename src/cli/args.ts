@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import type { AppConfig } from '../config/types.js';
-import { redactText } from '../observability/redact.js';
+import { redactedMessage } from '../observability/redact.js';
 import { silentLogger } from '../observability/logger.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { waitReady } from '../redis/connection.js';
@@ -10,6 +10,7 @@ import { inspectTopology, type Topology } from '../redis/topology.js';
 import { ConfigError } from '../errors.js';
 import { isMessageType, MESSAGE_TYPES, type MessageType } from '../receipts/types.js';
 import { writeLine, type CliIo } from './io.js';
+import { errorMessage } from '../util/error-message.js';
 
 /** Exit codes shared by the admin commands. */
 export const EXIT_OK = 0;
@@ -79,10 +80,7 @@ export function loadCommandConfig(io: CliIo, configDir: string | undefined): App
   try {
     return loadConfig({ cwd: io.cwd, env: io.env, configDir });
   } catch (err) {
-    writeLine(
-      io.stderr,
-      `invalid configuration: ${redactText(err instanceof Error ? err.message : String(err))}`,
-    );
+    writeLine(io.stderr, `invalid configuration: ${redactedMessage(err)}`);
     return undefined;
   }
 }
@@ -103,7 +101,7 @@ export async function openAdminPipeline(
     topology = await inspectTopology(config.redis, timeoutMs);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw new Error(`${describeTarget(config.redis)} is unreachable: ${errorText(err)}`, { cause: err });
+    throw new Error(`${describeTarget(config.redis)} is unreachable: ${errorMessage(err)}`, { cause: err });
   }
   const pipeline = new Pipeline({
     redis: config.redis,
@@ -142,8 +140,4 @@ export function table(header: readonly string[], rows: readonly (readonly string
 export function clip(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length <= max ? flat : flat.slice(0, max - 1) + '…';
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -8,7 +8,7 @@ import { CamsError, ConfigError } from '../errors.js';
 import { assertHandled } from '../handlers/coverage.js';
 import { loadHandlers } from '../handlers/loader.js';
 import { silentLogger } from '../observability/logger.js';
-import { redactText } from '../observability/redact.js';
+import { redactedMessage } from '../observability/redact.js';
 import { describeTarget } from '../redis/options.js';
 import { describeTopology, inspectTopology, type Topology } from '../redis/topology.js';
 import { writeLine } from './io.js';
@@ -42,7 +42,7 @@ function consumerSummary(config: AppConfig): string {
 }
 
 function errorDetails(err: unknown): { code: string; message: string; file?: string; key?: string } {
-  const message = redactText(err instanceof Error ? err.message : String(err));
+  const message = redactedMessage(err);
   const code = err instanceof CamsError ? err.code : 'ERROR';
   if (!(err instanceof ConfigError)) return { code, message };
   return { code, message, ...(err.file ? { file: err.file } : {}), ...(err.key ? { key: err.key } : {}) };
@@ -72,7 +72,7 @@ async function checkCredentials(config: AppConfig, env: CliIo['env']): Promise<C
     await account.get();
     return { source: account.source() ?? null };
   } catch (err) {
-    return { source: null, error: redactText(err instanceof Error ? err.message : String(err)) };
+    return { source: null, error: redactedMessage(err) };
   }
 }
 
@@ -90,7 +90,7 @@ async function checkRedis(config: AppConfig): Promise<RedisCheck> {
     return { topology, description: describeTopology(topology), reachable: true };
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    const reason = redactText(err instanceof Error ? err.message : String(err));
+    const reason = redactedMessage(err);
     return { description: `${describeTarget(config.redis)} is unreachable: ${reason}`, reachable: false };
   }
 }

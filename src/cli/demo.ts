@@ -8,6 +8,7 @@ import { startEmulator } from '../emulator/index.js';
 import { createLogger } from '../observability/logger.js';
 import { describeTarget } from '../redis/options.js';
 import { writeLine, type CliIo, type Command } from './io.js';
+import { errorMessage } from '../util/error-message.js';
 
 const HELP = `Usage: cams-receipts demo [--rate <receipts/s>] [--duplicate-ratio <0..1>] [--http-port <port>]
 
@@ -126,7 +127,7 @@ async function runDemo(io: CliIo, rate: number, duplicateRatio: number, httpPort
     writeLine(io.stdout, 'stopping…');
     return 0;
   } catch (err) {
-    writeLine(io.stderr, `demo failed to start: ${err instanceof Error ? err.message : String(err)}`);
+    writeLine(io.stderr, `demo failed to start: ${errorMessage(err)}`);
     return 1;
   } finally {
     await daemon.stop().catch(() => undefined);

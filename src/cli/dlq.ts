@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { redact, redactText } from '../observability/redact.js';
+import { redact, redactedMessage, redactText } from '../observability/redact.js';
 import type { DeadLetterQuery } from '../pipeline/dead-letter-store.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { DeadLetterEntry, JobOutcome, ReceiptEnvelope } from '../pipeline/types.js';
@@ -98,7 +98,7 @@ export const dlqCommand: Command = async (args, io) => {
   try {
     pipeline = await openAdminPipeline(config, { completions: sub === 'replay' && flag(parsed, 'wait') });
   } catch (err) {
-    writeLine(io.stderr, `dlq: ${errorText(err)}`);
+    writeLine(io.stderr, `dlq: ${redactedMessage(err)}`);
     return EXIT_FAILURE;
   }
   try {
@@ -113,7 +113,7 @@ export const dlqCommand: Command = async (args, io) => {
         return await purge(ctx, pipeline);
     }
   } catch (err) {
-    writeLine(io.stderr, `dlq ${sub}: ${errorText(err)}`);
+    writeLine(io.stderr, `dlq ${sub}: ${redactedMessage(err)}`);
     return EXIT_FAILURE;
   } finally {
     await pipeline.close();
@@ -286,7 +286,7 @@ async function replayOne(entry: DeadLetterEntry, pipeline: Pipeline): Promise<Re
     await pipeline.deadLetters.remove([entry.id]);
     return { ...base, status: 'replayed', jobIds };
   } catch (err) {
-    return { ...base, status: 'failed', error: errorText(err) };
+    return { ...base, status: 'failed', error: redactedMessage(err) };
   }
 }
 
@@ -305,7 +305,7 @@ function envelopesOf(entry: DeadLetterEntry): ReceiptEnvelope[] | string {
   try {
     items = entry.source === 'http' ? parsePushBody(entry.raw) : decodeSmqBody(entry.raw);
   } catch (err) {
-    return `still not decodable: ${errorText(err)}`;
+    return `still not decodable: ${redactedMessage(err)}`;
   }
   const envelopes: ReceiptEnvelope[] = [];
   for (const [index, item] of items.entries()) {
@@ -426,8 +426,4 @@ async function confirm(io: CliIo, question: string): Promise<boolean> {
   } finally {
     rl.close();
   }
-}
-
-function errorText(err: unknown): string {
-  return redactText(err instanceof Error ? err.message : String(err));
 }

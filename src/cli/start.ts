@@ -4,8 +4,9 @@ import { configWarnings } from '../config/warnings.js';
 import { accountCredentials, type AccountCredentials } from '../credentials/account.js';
 import { Daemon } from '../daemon.js';
 import { CamsError } from '../errors.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger, flushLogger, type Logger } from '../observability/logger.js';
 import { writeLine, type CliIo, type Command } from './io.js';
+import { errorMessage } from '../util/error-message.js';
 
 const HELP = `Usage: cams-receipts start [--config <dir>] [--role all|poller|worker]
 
@@ -53,14 +54,14 @@ async function run(
   try {
     config = loadConfig({ cwd: io.cwd, env: io.env, configDir, overrides });
   } catch (err) {
-    writeLine(io.stderr, `cams-receipts: ${err instanceof Error ? err.message : String(err)}`);
+    writeLine(io.stderr, `cams-receipts: ${errorMessage(err)}`);
     return 1;
   }
   const logger = createLogger(config.log);
   for (const warning of configWarnings(config)) logger.warn(warning, { event: 'config_warning' });
   const account = accountCredentials({ credentials: config.credentials, env: io.env, logger });
   if (config.role !== 'worker' && config.consumers.length > 0 && !(await resolved(account, io))) {
-    await flush(logger);
+    await flushLogger(logger);
     return 1;
   }
   const daemon = new Daemon({ config, logger, account });
@@ -71,15 +72,15 @@ async function run(
       // A SIGTERM while waiting for Redis: a requested stop, not a failure.
       logger.info('stopped before startup completed', { event: 'startup_aborted' });
       await daemon.stop().catch(() => undefined);
-      await flush(logger);
+      await flushLogger(logger);
       return 0;
     }
     const code = err instanceof CamsError ? ` (${err.code})` : '';
-    logger.error(`startup failed${code}: ${err instanceof Error ? err.message : String(err)}`, {
+    logger.error(`startup failed${code}: ${errorMessage(err)}`, {
       event: 'startup_failed',
     });
     await daemon.stop().catch(() => undefined);
-    await flush(logger);
+    await flushLogger(logger);
     return 1;
   }
   io.onReload(() => {
@@ -91,7 +92,7 @@ async function run(
     else io.shutdown.addEventListener('abort', () => resolve(), { once: true });
   });
   await daemon.stop();
-  await flush(logger);
+  await flushLogger(logger);
   return 0;
 }
 
@@ -103,7 +104,7 @@ async function resolved(account: AccountCredentials, io: CliIo): Promise<boolean
   } catch (err) {
     writeLine(
       io.stderr,
-      `cams-receipts: SMQ consumers are declared but no account credential was found (docs/credentials.md): ${errorText(err)}`,
+      `cams-receipts: SMQ consumers are declared but no account credential was found (docs/credentials.md): ${errorMessage(err)}`,
     );
     return false;
   }
@@ -113,7 +114,7 @@ async function resolved(account: AccountCredentials, io: CliIo): Promise<boolean
 async function reload(
   io: CliIo,
   daemon: Daemon,
-  logger: ReturnType<typeof createLogger>,
+  logger: Logger,
   configDir: string | undefined,
   overrides: Readonly<Record<string, string>>,
 ): Promise<void> {
@@ -127,20 +128,8 @@ async function reload(
       });
     }
   } catch (err) {
-    logger.error(`reload rejected, the running configuration stays in force: ${errorText(err)}`, {
+    logger.error(`reload rejected, the running configuration stays in force: ${errorMessage(err)}`, {
       event: 'config_reload_rejected',
     });
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-async function flush(logger: ReturnType<typeof createLogger>): Promise<void> {
-  await new Promise<void>(resolve => {
-    logger.on('finish', () => resolve());
-    logger.end();
-    setTimeout(resolve, 500).unref();
-  });
 }

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { AppConfig, ConsumerConfig } from '../config/types.js';
 import { accountCredentials } from '../credentials/account.js';
 import { silentLogger } from '../observability/logger.js';
-import { redactText } from '../observability/redact.js';
+import { redactedMessage, redactText } from '../observability/redact.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { MESSAGE_TYPES, type MessageType } from '../receipts/types.js';
 import { describeTarget } from '../redis/options.js';
@@ -119,7 +119,7 @@ async function bullStats(config: AppConfig): Promise<Omit<Stats, 'smq'>> {
       deadLetters: await open.deadLetters.count(),
     };
   } catch (err) {
-    return { redis: { ...redis, available: false, reason: errorText(err) }, bullmq: {} };
+    return { redis: { ...redis, available: false, reason: redactedMessage(err) }, bullmq: {} };
   } finally {
     await pipeline?.close();
   }
@@ -256,8 +256,4 @@ export function render(stats: Stats): string {
     lines.push(table(['QUEUE', 'TYPE', 'ACTIVE', 'INACTIVE', 'DELAYED'], rows));
   }
   return lines.join('\n');
-}
-
-function errorText(err: unknown): string {
-  return redactText(err instanceof Error ? err.message : String(err));
 }

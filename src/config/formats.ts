@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { MESSAGE_TYPES } from '../receipts/types.js';
+import { handlerEntryProblem } from './handler-entry.js';
 
 /** Validates one configuration value; throws a `FormatError` (or any Error) saying what is wrong. */
 export type Format = (value: unknown) => void;
@@ -16,10 +17,6 @@ export class FormatError extends Error {
 
 function fail(message: string, subKey?: string): never {
   throw new FormatError(message, subKey);
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function int(min: number, max = Number.MAX_SAFE_INTEGER): Format {
@@ -138,8 +135,6 @@ export const ipAllowlist: Format = value => {
   });
 };
 
-const BUILTIN_NAME = /^[a-z][a-z0-9-]*$/;
-
 /** `"log"`, `{ "name": "forward", "options": {…} }`, or `{ "module": "./handlers/x.js", "options": {…} }`. */
 export const handlerList: Format = value => {
   if (!Array.isArray(value))
@@ -147,32 +142,8 @@ export const handlerList: Format = value => {
       'must be an array of handler names, { "name": …, "options": … } or { "module": …, "options": … } objects',
     );
   value.forEach((entry: unknown, i) => {
-    const at = `[${i}]`;
-    if (typeof entry === 'string') {
-      if (!BUILTIN_NAME.test(entry)) fail('must be a built-in handler name such as "log"', at);
-      return;
-    }
-    if (!isPlainObject(entry))
-      fail('must be a built-in handler name, or a { "name": … } or { "module": … } object', at);
-    if (!('module' in entry) && !('name' in entry)) {
-      fail(
-        'must be a module path relative to the config directory, or "name" a built-in handler',
-        `${at}.module`,
-      );
-    }
-    const kind = 'module' in entry ? 'module' : 'name';
-    for (const key of Object.keys(entry)) {
-      if (key !== kind && key !== 'options') fail(`unknown key (allowed: ${kind}, options)`, `${at}.${key}`);
-    }
-    if (kind === 'module' && (typeof entry['module'] !== 'string' || entry['module'].trim() === '')) {
-      fail('must be a module path relative to the config directory', `${at}.module`);
-    }
-    if (kind === 'name' && (typeof entry['name'] !== 'string' || !BUILTIN_NAME.test(entry['name']))) {
-      fail('must be a built-in handler name such as "forward"', `${at}.name`);
-    }
-    if (entry['options'] !== undefined && !isPlainObject(entry['options'])) {
-      fail('must be an object', `${at}.options`);
-    }
+    const problem = handlerEntryProblem(entry);
+    if (problem) fail(problem.message, `[${i}]${problem.subKey}`);
   });
 };
 

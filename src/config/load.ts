@@ -4,7 +4,7 @@ import convict from 'convict';
 import { ConfigError } from '../errors.js';
 import { MESSAGE_TYPES } from '../receipts/types.js';
 import { displayPath, readConfigFile } from './files.js';
-import { isPlainObject } from './formats.js';
+import { isPlainObject } from '../util/objects.js';
 import {
   SET_NODE_ENV,
   checkValue,

@@ -3,7 +3,8 @@ import { extname, join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { MessageType } from '../receipts/types.js';
 import { displayPath, readConfigFile } from './files.js';
-import { FormatError, httpUrl, int, isPlainObject, messageType, oneOf, queueName } from './formats.js';
+import { isPlainObject } from '../util/objects.js';
+import { FormatError, httpUrl, int, messageType, oneOf, queueName } from './formats.js';
 import type { Format } from './formats.js';
 import type { ConsumerConfig } from './types.js';
 

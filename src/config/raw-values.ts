@@ -2,6 +2,7 @@ import { ConfigError } from '../errors.js';
 import { FormatError } from './formats.js';
 import { configSchemaDocs, schemaNode } from './schema.js';
 import type { SchemaLeaf } from './schema.js';
+import { errorMessage } from '../util/error-message.js';
 
 // Raw values, from files, the environment and the command line: typed by their key, checked against its
 // format, and shown in error messages without secrets.
@@ -40,7 +41,7 @@ export function checkValue(leaf: SchemaLeaf, value: unknown, source: string | un
     leaf.format(value);
   } catch (err) {
     const sub = err instanceof FormatError ? err.subKey : '';
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorMessage(err);
     throw new ConfigError(reason + (sub ? '' : describe(leaf, value)), source, leaf.key + sub, {
       cause: err,
     });

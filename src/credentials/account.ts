@@ -8,6 +8,7 @@ import { TokenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { redactText } from '../observability/redact.js';
 import { WatchedFiles, profileFiles } from './watched-files.js';
+import { errorMessage } from '../util/error-message.js';
 
 const { default: Credential, Config } = credentials;
 type LibraryCredential = InstanceType<typeof Credential>;
@@ -139,6 +140,6 @@ class ResolvedAccount implements AccountCredentials {
  * failure. The message may quote a signed request or an STS reply: scrub it anyway.
  */
 function credentialError(err: unknown, origin: string): TokenError {
-  const raw = err instanceof Error ? err.message : String(err);
+  const raw = errorMessage(err);
   return new TokenError(`account credentials (${origin}): ${redactText(raw)}`, 'auth');
 }

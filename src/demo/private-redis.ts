@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sleep } from '../util/async.js';
 
 export const REDIS_INSTALL_HINT = 'sudo apt-get install -y redis-server';
 
@@ -85,7 +86,7 @@ export class PrivateRedisServer {
       const ping = spawnSync('redis-cli', ['-p', String(this.port), 'ping']);
       if (ping.stdout?.toString().trim() === 'PONG') return;
       if (this.child.exitCode !== null) break;
-      await new Promise(r => setTimeout(r, 25));
+      await sleep(25);
     }
     throw new Error(`redis-server did not start on port ${this.port}`);
   }

@@ -9,6 +9,7 @@ import {
   DEFAULT_PORT,
   type EmulatorOptions,
 } from './options.js';
+import { errorMessage } from '../util/error-message.js';
 
 const USAGE = `Usage: cams-receipts emulator [options]
 
@@ -105,7 +106,7 @@ export const emulatorCommand: Command = async (args, io) => {
   try {
     options = parseOptions(args);
   } catch (err) {
-    writeLine(io.stderr, `cams-receipts emulator: ${err instanceof Error ? err.message : String(err)}\n`);
+    writeLine(io.stderr, `cams-receipts emulator: ${errorMessage(err)}\n`);
     writeLine(io.stderr, USAGE);
     return 2;
   }
@@ -118,7 +119,7 @@ export const emulatorCommand: Command = async (args, io) => {
   try {
     emulator = await startEmulator({ ...options, logger });
   } catch (err) {
-    writeLine(io.stderr, `cams-receipts emulator: ${err instanceof Error ? err.message : String(err)}`);
+    writeLine(io.stderr, `cams-receipts emulator: ${errorMessage(err)}`);
     return 1;
   }
   const rate = emulator.configureGenerator({});

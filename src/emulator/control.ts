@@ -1,6 +1,7 @@
 import type { Broker, EmulatorStats, InjectRequest, InjectResult, QueueDeclaration } from './broker.js';
 import { NO_FAULTS, parseFaults, type FaultSettings } from './faults.js';
 import type { GeneratorSettings, ReceiptGenerator } from './generator.js';
+import { errorMessage } from '../util/error-message.js';
 
 /** Served at GET /_emulator/ so an operator can discover the API. */
 export const CONTROL_ENDPOINTS = [
@@ -131,7 +132,7 @@ export class EmulatorControl {
     try {
       return await this.route(method, path.replace(/\/+$/, ''), body);
     } catch (err) {
-      return { status: 400, json: { error: err instanceof Error ? err.message : String(err) } };
+      return { status: 400, json: { error: errorMessage(err) } };
     }
   }
 

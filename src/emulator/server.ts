@@ -9,6 +9,7 @@ import { MnsFailure } from './mns-errors.js';
 import { parseParams } from './pop-rpc.js';
 import { errorXml } from './render.js';
 import type { RpcDispatcher } from './rpc-dispatch.js';
+import { sleep } from '../util/async.js';
 
 export interface ServerDeps {
   readonly broker: Broker;
@@ -59,10 +60,6 @@ function readBody(req: IncomingMessage): Promise<Body> | Body {
       if (!req.complete) reject(new RequestAborted());
     });
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms));
 }
 
 /** Splits the request-target (origin or absolute form) into the signed resource, path and raw query. */

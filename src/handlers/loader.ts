@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { handlerEntryProblem, isHandlerEntry } from '../config/handler-entry.js';
 import type { HandlerEntry } from '../config/types.js';
 import { HandlerLoadError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -11,6 +12,7 @@ import { OptionError } from './builtin/options.js';
 import type { Options } from './builtin/options.js';
 import { HandlerRegistry } from './registry.js';
 import type { Handler } from './types.js';
+import { errorMessage } from '../util/error-message.js';
 
 /** A built-in with options: `{ "name": "forward", "options": { "url": … } }`. */
 export interface BuiltinEntry {
@@ -77,32 +79,14 @@ async function loadEntry(
   logger: Logger,
   generation: number,
 ): Promise<Loaded> {
+  const problem = handlerEntryProblem(entry);
+  if (problem || !isHandlerEntry(entry)) {
+    throw new HandlerLoadError(problem?.message ?? 'not a handler entry', `handlers[${index}]`);
+  }
   if (typeof entry === 'string') return loadBuiltin(entry, undefined, logger);
-  const where = `handlers[${index}]`;
-  if (!isPlainObject(entry)) {
-    throw new HandlerLoadError(
-      'must be a built-in name ("log") or an object { "module": "<path>", "options": {…} }',
-      where,
-    );
-  }
-  const unknown = Object.keys(entry).filter(k => k !== 'module' && k !== 'name' && k !== 'options');
-  if (unknown.length > 0) {
-    throw new HandlerLoadError(
-      `unknown key ${unknown.join(', ')} (an entry has "module" or "name", and "options")`,
-      where,
-    );
-  }
-  const options = entry['options'] ?? {};
-  if (!isPlainObject(options)) throw new HandlerLoadError('"options" must be an object', where);
-  const { module, name } = entry;
-  if (module !== undefined && name !== undefined) {
-    throw new HandlerLoadError('give either "module" (a file) or "name" (a built-in), not both', where);
-  }
-  if (typeof name === 'string') return loadBuiltin(name, options, logger);
-  if (typeof module !== 'string' || module.trim() === '') {
-    throw new HandlerLoadError('needs "module": the handler file, relative to the config directory', where);
-  }
-  return { handler: await importHandler(module, configDir, generation), options, source: module };
+  if ('name' in entry) return loadBuiltin(entry.name, entry.options ?? {}, logger);
+  const handler = await importHandler(entry.module, configDir, generation);
+  return { handler, options: entry.options ?? {}, source: entry.module };
 }
 
 function loadBuiltin(name: string, options: Options | undefined, logger: Logger): Loaded {
@@ -206,7 +190,7 @@ function checkShape(candidate: unknown, module: string): Handler {
 }
 
 function importFailure(err: unknown, path: string): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?tsx?$/.test(path)) {
     return `${message}. TypeScript handler modules load under tsx (as \`npm start\` runs the daemon); compile them to .js for production`;
@@ -215,12 +199,6 @@ function importFailure(err: unknown, path: string): string {
     return `${message}. The file is ESM loaded as CommonJS: name it .mjs, or add "type": "module" to its package.json`;
   }
   return message;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }
 
 function isObjectLike(value: unknown): value is Record<string, unknown> {

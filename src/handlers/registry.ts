@@ -4,6 +4,8 @@ import { defaultDedupeKey } from '../receipts/dedupe.js';
 import type { AnyReceipt, MessageType } from '../receipts/types.js';
 import { MESSAGE_TYPES } from '../receipts/types.js';
 import type { Handler } from './types.js';
+import { errorMessage } from '../util/error-message.js';
+import { withTimeout } from '../util/async.js';
 
 export interface HandlerRegistryOptions {
   readonly logger: Logger;
@@ -84,7 +86,7 @@ export class HandlerRegistry {
     try {
       key = handler.dedupeKey(receipt, type);
     } catch (err) {
-      throw new PermanentError(`handler "${handler.name}": dedupeKey threw: ${errorText(err)}`, {
+      throw new PermanentError(`handler "${handler.name}": dedupeKey threw: ${errorMessage(err)}`, {
         cause: err,
       });
     }
@@ -115,7 +117,7 @@ export class HandlerRegistry {
         } catch (err) {
           await this.closeAll();
           throw new HandlerLoadError(
-            `handler "${handler.name}" failed to initialise: ${errorText(err)}`,
+            `handler "${handler.name}" failed to initialise: ${errorMessage(err)}`,
             source,
             {
               cause: err,
@@ -148,25 +150,9 @@ export class HandlerRegistry {
           event: 'handler_close_failed',
           handler: handler.name,
           source,
-          error: errorText(err),
+          error: errorMessage(err),
         });
       }
     }
   }
-}
-
-async function withTimeout<T>(work: Promise<T>, timeoutMs: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), timeoutMs);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

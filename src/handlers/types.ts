@@ -1,4 +1,4 @@
-import type { Logger } from 'winston';
+import type { Logger } from '../contracts/logger.js';
 import type { MessageType, ReceiptByType, ReceiptSource } from '../receipts/types.js';
 
 /** What a handler knows about the receipt it is given. */

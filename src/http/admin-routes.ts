@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Logger } from 'winston';
+import type { Logger } from '../contracts/logger.js';
 import type { HealthChecker } from '../observability/health.js';
 import { registerDashboard, type DashboardOptions } from './dashboard.js';
 

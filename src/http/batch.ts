@@ -3,6 +3,8 @@ import type { DeadLetterInput, DeadLetterSink, ReceiptEnvelope, ReceiptSink } fr
 import { parsePushBody } from '../receipts/decode.js';
 import type { MessageType } from '../receipts/types.js';
 import { validateReceipt } from '../receipts/validate.js';
+import { errorMessage } from '../util/error-message.js';
+import { withTimeout } from '../util/async.js';
 
 export interface BatchStores {
   readonly sink: ReceiptSink;
@@ -50,14 +52,18 @@ export async function acceptBatch(
   try {
     items = parsePushBody(body);
   } catch (err) {
-    return { kind: 'not_json', reason: messageOf(err) };
+    return { kind: 'not_json', reason: errorMessage(err) };
   }
   const sorted = sortItems(type, items, arrivalMs);
   const receipts = sorted.envelopes.length;
   try {
-    await withDeadline(store(sorted, stores), stores.storeTimeoutMs);
+    await withTimeout(
+      store(sorted, stores),
+      stores.storeTimeoutMs,
+      `Redis did not acknowledge within ${stores.storeTimeoutMs} ms`,
+    );
   } catch (err) {
-    return { kind: 'store_failed', receipts, invalid: sorted.invalid, error: messageOf(err) };
+    return { kind: 'store_failed', receipts, invalid: sorted.invalid, error: errorMessage(err) };
   }
   return { kind: 'stored', receipts, invalid: sorted.invalid };
 }
@@ -94,23 +100,4 @@ async function store(sorted: SortedItems, stores: BatchStores): Promise<void> {
   const writes: Promise<unknown>[] = sorted.parked.map(entry => stores.deadLetters.park(entry));
   if (sorted.envelopes.length > 0) writes.push(stores.sink.submit(sorted.envelopes));
   await Promise.all(writes);
-}
-
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        // Unref'd: a store still pending at exit must not keep the process alive.
-        timer = setTimeout(() => reject(new Error(`Redis did not acknowledge within ${ms} ms`)), ms).unref();
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from 'winston';
+import type { Logger } from '../contracts/logger.js';
 import { REDACTED, redactText } from '../observability/redact.js';
 import type { DeadLetterSink, ReceiptSink } from '../pipeline/types.js';
 import { MESSAGE_TYPES, type MessageType } from '../receipts/types.js';

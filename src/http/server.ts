@@ -6,7 +6,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyServerOptions,
 } from 'fastify';
-import type { Logger } from 'winston';
+import type { Logger } from '../contracts/logger.js';
 import type { HttpConfig } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import type { DeadLetterSink, ReceiptSink } from '../pipeline/types.js';

@@ -1,4 +1,5 @@
 import type { Logger } from './logger.js';
+import { errorMessage } from '../util/error-message.js';
 
 export interface ErrorReporterOptions {
   readonly logger: Logger;
@@ -34,7 +35,7 @@ export class ErrorReporter {
   }
 
   report(event: string, err: unknown, meta: Readonly<Record<string, unknown>> = {}): void {
-    const error = err instanceof Error ? err.message : String(err);
+    const error = errorMessage(err);
     let key = `${event}|${JSON.stringify(meta)}|${error.replace(/\d+/g, '#')}`;
     if (!this.#runs.has(key) && this.#runs.size >= this.#maxKeys) key = event;
     const run = this.#runs.get(key);

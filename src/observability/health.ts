@@ -1,3 +1,5 @@
+import { errorMessage } from '../util/error-message.js';
+import { withTimeout } from '../util/async.js';
 /** One checked part of the daemon. `reason` says why a failing part fails; `detail` informs only. */
 export interface PartStatus {
   readonly ok: boolean;
@@ -104,19 +106,11 @@ export function createHealthChecker(options: HealthCheckOptions): HealthChecker 
 }
 
 export async function checkRedis(ping: () => Promise<unknown>, timeoutMs: number): Promise<PartStatus> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      Promise.resolve().then(ping),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer to PING within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
+    await withTimeout(Promise.resolve().then(ping), timeoutMs, `no answer to PING within ${timeoutMs} ms`);
     return { ok: true };
   } catch (err) {
-    return { ok: false, reason: `Redis unreachable: ${err instanceof Error ? err.message : String(err)}` };
-  } finally {
-    clearTimeout(timer);
+    return { ok: false, reason: `Redis unreachable: ${errorMessage(err)}` };
   }
 }
 

@@ -1,7 +1,9 @@
+import { Writable } from 'node:stream';
 import winston from 'winston';
+import type { Logger } from '../contracts/logger.js';
 import { redact, redactText } from './redact.js';
 
-export type { Logger } from 'winston';
+export type { Logger, LogMeta } from '../contracts/logger.js';
 
 export interface LoggerOptions {
   readonly level: string;
@@ -20,7 +22,7 @@ const redactFormat = winston.format(info => {
   return clean;
 });
 
-export function createLogger(options: LoggerOptions, stream?: NodeJS.WritableStream): winston.Logger {
+export function createLogger(options: LoggerOptions, stream?: NodeJS.WritableStream): Logger {
   const format =
     options.format === 'json'
       ? winston.format.combine(
@@ -46,9 +48,19 @@ export function createLogger(options: LoggerOptions, stream?: NodeJS.WritableStr
 }
 
 /** A logger that writes nowhere; for tests and library use without a configured logger. */
-export function silentLogger(): winston.Logger {
+export function silentLogger(): Logger {
   return winston.createLogger({
     silent: true,
     transports: [new winston.transports.Console({ silent: true })],
+  });
+}
+
+/** Waits (half a second at most) until a logger from `createLogger` has written every line: before exit. */
+export async function flushLogger(logger: Logger): Promise<void> {
+  if (!(logger instanceof Writable)) return;
+  await new Promise<void>(resolve => {
+    logger.on('finish', () => resolve());
+    logger.end();
+    setTimeout(resolve, 500).unref();
   });
 }

@@ -1,3 +1,5 @@
+import { errorMessage } from '../util/error-message.js';
+
 /** Keys whose values are secrets wherever they appear: config dumps, log metadata, error details. */
 const SECRET_KEY =
   /(secret|token|password|passwd|authorization|accesskeyid|access_key|signature|credential)/i;
@@ -32,4 +34,9 @@ export function redactText(text: string): string {
     .replace(/MNS [^\s:]+:[A-Za-z0-9+/=]+/g, `MNS ${REDACTED}`)
     .replace(PLAIN_PARAM, `$1${REDACTED}`)
     .replace(ENCODED_PARAM, `$1${REDACTED}`);
+}
+
+/** The message of whatever was thrown, scrubbed for printing. */
+export function redactedMessage(err: unknown): string {
+  return redactText(errorMessage(err));
 }

@@ -4,6 +4,7 @@ import type { ErrorReporter } from '../observability/error-reporter.js';
 import type { FailedJobs } from './failed-jobs.js';
 import type { KeySpace } from './keys.js';
 import { JobLostError, type CompletionSource, type JobOutcome } from './types.js';
+import { sleep } from '../util/async.js';
 
 interface Waiter {
   readonly resolve: (outcome: JobOutcome) => void;
@@ -145,7 +146,7 @@ export class BullMqCompletions implements CompletionSource {
       } catch (err) {
         if (this.closed) return;
         this.opts.errors.report('completion_reader_error', err);
-        await new Promise(resolve => setTimeout(resolve, RETRY_MS));
+        await sleep(RETRY_MS);
       }
     }
   }

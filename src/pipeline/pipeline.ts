@@ -1,4 +1,4 @@
-import type { Logger } from 'winston';
+import type { Logger } from '../contracts/logger.js';
 import type { PipelineConfig, RedisConfig } from '../config/types.js';
 import type { AnyReceipt, MessageType } from '../receipts/types.js';
 import { BullMqCompletions } from './completions.js';
@@ -12,11 +12,11 @@ import { ReceiptQueues } from './queues.js';
 import {
   blockingConnection,
   closeConnection,
-  delay,
   producerConnection,
   type RedisClient,
 } from '../redis/connection.js';
 import type { Topology } from '../redis/topology.js';
+import { delay } from '../util/async.js';
 import { BullMqReceiptSink } from './sink.js';
 import { WorkerPool } from './workers.js';
 

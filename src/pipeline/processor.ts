@@ -1,11 +1,12 @@
-import type { Logger } from 'winston';
+import type { Logger } from '../contracts/logger.js';
 import { PermanentError } from '../errors.js';
 import type { Handler, HandlerContext } from '../handlers/types.js';
 import type { AnyReceipt, MessageType, ReceiptSource } from '../receipts/types.js';
 import type { Finished, IdempotencyStore, Ran } from './idempotency.js';
 import type { ReceiptJobData, ReceiptJobResult } from './job.js';
-import { delay } from '../redis/connection.js';
+import { delay } from '../util/async.js';
 import type { DeadLetterSink, JobOutcome } from './types.js';
+import { errorMessage } from '../util/error-message.js';
 
 /** The part of the handler registry the processor needs. */
 export interface HandlerLookup {
@@ -401,8 +402,4 @@ class AbortListeners {
     calls.add(fn);
     return () => calls.delete(fn);
   }
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

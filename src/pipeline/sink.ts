@@ -6,6 +6,8 @@ import type { ReceiptJobData } from './job.js';
 import type { KeySpace } from './keys.js';
 import type { ReceiptQueues } from './queues.js';
 import type { ReceiptEnvelope, ReceiptSink, StoreProbe, SubmitResult } from './types.js';
+import { errorMessage } from '../util/error-message.js';
+import { withTimeout } from '../util/async.js';
 
 export interface BullMqSinkOptions {
   /** Give up on Redis after this long, so callers (SMQ loop, HTTP push) can keep the receipts and retry. */
@@ -29,9 +31,9 @@ export class BullMqReceiptSink implements ReceiptSink, StoreProbe {
     const jobs = envelopes.map(toJob);
     let markers: (string | null)[];
     try {
-      markers = await withTimeout(this.store(jobs), this.opts.storeTimeoutMs);
+      markers = await withTimeout(this.store(jobs), this.opts.storeTimeoutMs, this.noAnswer());
     } catch (err) {
-      throw new StoreError(`could not enqueue ${envelopes.length} receipt(s): ${messageOf(err)}`, {
+      throw new StoreError(`could not enqueue ${envelopes.length} receipt(s): ${errorMessage(err)}`, {
         cause: err,
       });
     }
@@ -41,11 +43,19 @@ export class BullMqReceiptSink implements ReceiptSink, StoreProbe {
   /** A small write, not a PING: a Redis that answers but refuses writes (maxmemory reached) is not back. */
   async probe(): Promise<boolean> {
     try {
-      await withTimeout(this.redis.set(this.keys.probe, '1', 'PX', 10_000), this.opts.storeTimeoutMs);
+      await withTimeout(
+        this.redis.set(this.keys.probe, '1', 'PX', 10_000),
+        this.opts.storeTimeoutMs,
+        this.noAnswer(),
+      );
       return true;
     } catch {
       return false;
     }
+  }
+
+  private noAnswer(): string {
+    return `Redis did not answer within ${this.opts.storeTimeoutMs} ms`;
   }
 
   private async store(jobs: readonly Job[]): Promise<(string | null)[]> {
@@ -89,22 +99,4 @@ function toJob(envelope: ReceiptEnvelope): Job {
       ...(envelope.redelivered ? { redelivered: true } : {}),
     },
   };
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,4 +1,5 @@
 import { DecodeError } from '../errors.js';
+import { errorMessage } from '../util/error-message.js';
 
 // Standard or URL-safe alphabet, with or without padding. Line breaks (MIME-style chunking) are removed
 // first; other whitespace is not Base64, so text like "hello world" is never decoded as such.
@@ -65,7 +66,7 @@ function tryJson(text: string): Attempt {
   try {
     value = JSON.parse(clean);
   } catch (err) {
-    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+    return { ok: false, reason: errorMessage(err) };
   }
   if (typeof value !== 'object' || value === null) {
     return { ok: false, reason: `a JSON ${value === null ? 'null' : typeof value}, not an object or array` };

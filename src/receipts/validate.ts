@@ -1,4 +1,5 @@
 import type { MessageType, ReceiptByType } from './types.js';
+import { isPlainObject } from '../util/objects.js';
 
 export type ValidationResult<T extends MessageType = MessageType> =
   { readonly ok: true; readonly receipt: ReceiptByType[T] } | { readonly ok: false; readonly reason: string };
@@ -111,12 +112,6 @@ function requireText(r: Fields, field: string): string | undefined {
 
 function words(list: string): readonly string[] {
   return list.trim().split(/\s+/);
-}
-
-function isPlainObject(value: unknown): value is Fields {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }
 
 function describe(value: unknown): string {

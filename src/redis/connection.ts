@@ -1,6 +1,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/types.js';
 import { nodeOptions, parseHostPort, redisForm, sentinelOptions } from './options.js';
+import { delay } from '../util/async.js';
 
 /** A connection to Redis in any of its forms: one node (standalone or found through Sentinel), or a Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -107,9 +108,4 @@ export async function closeConnection(client: RedisClient): Promise<void> {
     await Promise.race([quitting, delay(1000)]);
   }
   client.disconnect();
-}
-
-/** A sleep that does not keep the process alive. */
-export function delay(ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms).unref());
 }

@@ -43,22 +43,3 @@ export class Backoff {
     this.#attempt = 0;
   }
 }
-
-/**
- * Waits `ms`, or less when `signal` aborts. Resolves true when the full time passed, false when cut short;
- * never rejects, so callers in a loop need no try/catch around it.
- */
-export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise(resolve => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

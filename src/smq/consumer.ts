@@ -8,13 +8,15 @@ import type {
   StoreProbe,
   SubmitResult,
 } from '../pipeline/types.js';
-import { Backoff, sleep } from './backoff.js';
+import { sleep } from '../util/async.js';
+import { Backoff } from './backoff.js';
 import { classifyLoopError, type LoopErrorClass } from './classify.js';
 import { DeleteBatcher } from './delete-batcher.js';
 import { toDelivery, type Delivery } from './delivery.js';
 import { LeaseKeeper, type LeaseLossReason } from './lease-keeper.js';
 import { SafeEmitter } from './safe-emitter.js';
 import type { SmqMessage, SmqQueueClient } from './types.js';
+import { asError, errorMessage } from '../util/error-message.js';
 
 export interface SmqConsumerEvents {
   /** Messages a poll returned. */
@@ -287,7 +289,7 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
   }
 
   #logPollFailure(err: unknown, errorClass: LoopErrorClass, delayMs: number): void {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     if (errorClass === 'queue_missing') {
       // Once per episode: the same cause would otherwise be logged on every poll for as long as it lasts.
       if (this.#queueMissing) return;
@@ -391,7 +393,7 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
       );
     } catch (err) {
       // A bug, not an outage: log it, and let the unsettled messages redeliver.
-      const error = err instanceof Error ? err : new Error(String(err));
+      const error = asError(err);
       this.logger.error('message processing failed unexpectedly', {
         event: 'processing_failed',
         error: error.message,
@@ -450,7 +452,7 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
       event: 'store_failed',
       count: deliveries.length,
       delayMs,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
     this.emitSafely('backoff', { errorClass: 'store', delayMs });
     const visibleInSeconds = Math.min(Math.max(delayMs, 1000), STORE_HANDBACK_MAX_MS) / 1000;
@@ -515,7 +517,7 @@ export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
     this.logger.warn('job did not finish; the message will redeliver', {
       event: 'job_lost',
       messageId: d.message.messageId,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
     await this.#leases.releaseForRedelivery(d.lease, 1);
   }

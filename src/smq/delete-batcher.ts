@@ -1,5 +1,6 @@
 import type { Logger } from '../observability/logger.js';
-import { Backoff, sleep } from './backoff.js';
+import { sleep } from '../util/async.js';
+import { Backoff } from './backoff.js';
 import { toSmqError } from './classify.js';
 import { SafeEmitter } from './safe-emitter.js';
 import type { SmqQueueClient } from './types.js';

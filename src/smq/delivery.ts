@@ -4,6 +4,7 @@ import type { MessageType } from '../receipts/types.js';
 import { validateReceipt } from '../receipts/validate.js';
 import type { Lease } from './lease-keeper.js';
 import type { SmqMessage } from './types.js';
+import { errorMessage } from '../util/error-message.js';
 
 /** One received SMQ message on its way through the loop. */
 export interface Delivery {
@@ -48,7 +49,7 @@ export function toDelivery(
   try {
     items = decodeSmqBody(message.body);
   } catch (err) {
-    return { message, lease, envelopes: [], rejects: [reject('decode', errorText(err))] };
+    return { message, lease, envelopes: [], rejects: [reject('decode', errorMessage(err))] };
   }
   const envelopes: ReceiptEnvelope[] = [];
   const rejects: DeadLetterInput[] = [];
@@ -74,10 +75,6 @@ function safeValidate(messageType: MessageType, item: unknown): ReturnType<typeo
   try {
     return validateReceipt(messageType, item);
   } catch (err) {
-    return { ok: false, reason: errorText(err) };
+    return { ok: false, reason: errorMessage(err) };
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../observability/logger.js';
+import { errorMessage } from '../util/error-message.js';
 
 /**
  * An EventEmitter whose listeners cannot break the component that emits: a throwing listener is logged,
@@ -19,7 +20,7 @@ export class SafeEmitter<T extends Record<keyof T, unknown[]>> extends EventEmit
       this.logger.error('event listener threw', {
         event: 'listener_failed',
         listenerEvent: event,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
   }

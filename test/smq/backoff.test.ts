@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Backoff, sleep } from '../../src/smq/backoff.js';
+import { Backoff } from '../../src/smq/backoff.js';
+import { sleep } from '../../src/util/async.js';
 
 test('full jitter: the ceiling doubles per failure up to the max, and reset starts over', () => {
   const top = new Backoff({ baseMs: 100, maxMs: 1000, random: () => 1 });
