@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PrivateRedisServer, REDIS_INSTALL_HINT } from '../src/demo/private-redis.js';
+import { PrivateRedisServer, REDIS_INSTALL_HINT } from '../src/local/private-redis.js';
 
 function findTests(dir: string): string[] {
   const out: string[] = [];

@@ -1,6 +1,6 @@
 // The public API for handler modules.
-export { defineHandler } from './handlers/types.js';
-export type { Handler, HandlerContext } from './handlers/types.js';
+export { defineHandler } from './contracts/handler.js';
+export type { Handler, HandlerContext } from './contracts/handler.js';
 export { PermanentError } from './errors.js';
 export type {
   AnyReceipt,

@@ -5,7 +5,7 @@ import type { CliIo, Command } from './cli/io.js';
 const COMMANDS: Record<string, () => Promise<Command>> = {
   start: async () => (await import('./cli/start.js')).startCommand,
   demo: async () => (await import('./cli/demo.js')).demoCommand,
-  emulator: async () => (await import('./emulator/cli.js')).emulatorCommand,
+  emulator: async () => (await import('./cli/emulator.js')).emulatorCommand,
   'check-config': async () => (await import('./cli/check-config.js')).checkConfigCommand,
   dlq: async () => (await import('./cli/dlq.js')).dlqCommand,
   stats: async () => (await import('./cli/stats.js')).statsCommand,

@@ -4,7 +4,7 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 
-import { freePort, PrivateRedisServer, REDIS_INSTALL_HINT } from '../../src/demo/private-redis.js';
+import { freePort, PrivateRedisServer, REDIS_INSTALL_HINT } from '../../src/local/private-redis.js';
 
 export { freePort };
 

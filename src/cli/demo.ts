@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { Daemon } from '../daemon.js';
-import { PrivateRedisServer, REDIS_INSTALL_HINT, freePort } from '../demo/private-redis.js';
+import { PrivateRedisServer, REDIS_INSTALL_HINT, freePort } from '../local/private-redis.js';
 import { startEmulator } from '../emulator/index.js';
 import { createLogger } from '../observability/logger.js';
 import { describeTarget } from '../redis/options.js';

@@ -11,7 +11,7 @@ import { BUILTIN_HANDLERS } from './builtin/index.js';
 import { OptionError } from './builtin/options.js';
 import type { Options } from './builtin/options.js';
 import { HandlerRegistry } from './registry.js';
-import type { Handler } from './types.js';
+import type { Handler } from '../contracts/handler.js';
 import { errorMessage } from '../util/error-message.js';
 
 /** A built-in with options: `{ "name": "forward", "options": { "url": … } }`. */

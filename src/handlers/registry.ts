@@ -3,7 +3,7 @@ import { HandlerLoadError, PermanentError } from '../errors.js';
 import { defaultDedupeKey } from '../receipts/dedupe.js';
 import type { AnyReceipt, MessageType } from '../receipts/types.js';
 import { MESSAGE_TYPES } from '../receipts/types.js';
-import type { Handler } from './types.js';
+import type { Handler } from '../contracts/handler.js';
 import { errorMessage } from '../util/error-message.js';
 import { withTimeout } from '../util/async.js';
 

@@ -1,7 +1,7 @@
-import type { HandlerSource } from '../pipeline/processor.js';
+import type { HandlerSource } from '../contracts/handler.js';
 import type { AnyReceipt, MessageType } from '../receipts/types.js';
 import type { HandlerRegistry } from './registry.js';
-import type { Handler } from './types.js';
+import type { Handler } from '../contracts/handler.js';
 
 /**
  * The handler set workers consult, swapped whole on reload: a job picks up the new set on its next

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { DeadLetterInput, DeadLetterSink, ReceiptEnvelope, ReceiptSink } from '../pipeline/types.js';
+import type { DeadLetterInput, ReceiptEnvelope } from '../receipts/envelope.js';
+import type { DeadLetterSink, ReceiptSink } from '../contracts/pipeline.js';
 import { parsePushBody } from '../receipts/decode.js';
 import type { MessageType } from '../receipts/types.js';
 import { validateReceipt } from '../receipts/validate.js';

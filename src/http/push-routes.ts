@@ -1,23 +1,12 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../contracts/logger.js';
+import type { PushEvent } from '../contracts/telemetry.js';
 import { REDACTED, redactText } from '../observability/redact.js';
-import type { DeadLetterSink, ReceiptSink } from '../pipeline/types.js';
+import type { DeadLetterSink, ReceiptSink } from '../contracts/pipeline.js';
 import { MESSAGE_TYPES, type MessageType } from '../receipts/types.js';
 import { acceptBatch, type BatchOutcome } from './batch.js';
 import { guardHooks, methodNotAllowed } from './guards.js';
 import { sendError, sendFailure, sendSuccess } from './replies.js';
-
-/** One finished push request, for metrics. */
-export interface PushEvent {
-  readonly messageType: MessageType;
-  /** The HTTP status replied. */
-  readonly status: number;
-  /** Valid receipts in the body (stored when status is 200). */
-  readonly receipts: number;
-  /** Items that failed validation (parked in the dead-letter store when status is 200). */
-  readonly invalid: number;
-  readonly durationMs: number;
-}
 
 export interface PushRoutesOptions {
   /** The push path of each receipt type, e.g. `/appstatus`. */

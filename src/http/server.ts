@@ -9,12 +9,11 @@ import Fastify, {
 import type { Logger } from '../contracts/logger.js';
 import type { HttpConfig } from '../config/types.js';
 import { ConfigError } from '../errors.js';
-import type { DeadLetterSink, ReceiptSink } from '../pipeline/types.js';
+import type { DeadLetterSink, ReceiptSink } from '../contracts/pipeline.js';
 import { CoalescingSink } from './coalescing-sink.js';
-import { pushRoutes, type PushEvent } from './push-routes.js';
+import { pushRoutes } from './push-routes.js';
+import type { PushEvent } from '../contracts/telemetry.js';
 import { sendError, sendNotFound } from './replies.js';
-
-export type { PushEvent } from './push-routes.js';
 
 /** The `http` config slice; `trustProxy` may also be a hop count. */
 export type HttpServerConfig = Pick<

@@ -1,3 +1,4 @@
+import type { ConsumerHealth, TokenStatus } from '../contracts/telemetry.js';
 import { errorMessage } from '../util/error-message.js';
 import { withTimeout } from '../util/async.js';
 /** One checked part of the daemon. `reason` says why a failing part fails; `detail` informs only. */
@@ -12,18 +13,6 @@ export interface Readiness {
   readonly parts: Readonly<Record<string, PartStatus>>;
 }
 
-/** What a consumer loop reports about itself (the shape of `SmqConsumer.health()`). */
-export interface ConsumerState {
-  readonly queueName: string;
-  readonly messageType: string;
-  readonly running: boolean;
-  readonly lastPollOkAtMs?: number;
-  readonly lastErrorClass?: string;
-  readonly consecutiveFailures: number;
-  readonly queueMissing: boolean;
-  readonly inFlight: number;
-}
-
 /** One consumer loop as readiness sees it. */
 export interface ConsumerProbe {
   readonly waitSeconds: number;
@@ -31,15 +20,7 @@ export interface ConsumerProbe {
   readonly maxInFlight: number;
   /** When the loop was started: a new loop gets the same grace as one that just polled. */
   readonly startedAtMs: number;
-  health(): ConsumerState;
-}
-
-/** One token as readiness sees it (the shape of `TokenProvider.status()`). */
-export interface TokenState {
-  readonly messageType: string;
-  readonly queueName: string;
-  readonly expireAtMs?: number;
-  readonly lastErrorClass?: string;
+  health(): ConsumerHealth;
 }
 
 /** One BullMQ worker as readiness sees it (the shape of `WatchedWorker.state()`). */
@@ -62,7 +43,7 @@ export interface HealthCheckOptions {
   /** The consumer loops running now; read at every check, so a reload is seen at once. */
   readonly consumers?: () => readonly ConsumerProbe[];
   /** Tokens of `auth: cams` consumers; static credentials do not expire and report nothing. */
-  readonly tokens?: () => readonly TokenState[];
+  readonly tokens?: () => readonly TokenStatus[];
   /** Added to `2 × waitSeconds` before a loop's last poll counts as stale. @defaultValue 5000 */
   readonly pollMarginMs?: number;
   /** The BullMQ workers of this process; none in a poller. */
@@ -116,7 +97,7 @@ export async function checkRedis(ping: () => Promise<unknown>, timeoutMs: number
 
 export function checkConsumer(
   probe: ConsumerProbe,
-  state: ConsumerState,
+  state: ConsumerHealth,
   nowMs: number,
   marginMs: number,
 ): PartStatus {
@@ -148,7 +129,7 @@ export function checkConsumer(
   return { ok: false, reason: `${last} (limit ${Math.round(limitMs / 1000)} s)${failing}` };
 }
 
-export function checkToken(token: TokenState, nowMs: number): PartStatus {
+export function checkToken(token: TokenStatus, nowMs: number): PartStatus {
   const failure = token.lastErrorClass ? ` (last refresh failed: ${token.lastErrorClass})` : '';
   if (token.expireAtMs === undefined) {
     return token.lastErrorClass

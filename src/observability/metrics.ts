@@ -1,8 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PushEvent } from '../http/push-routes.js';
-import type { HandlerFinished, JobFinished } from '../pipeline/processor.js';
-import type { SmqConsumer, SmqConsumerEvents } from '../smq/consumer.js';
-import type { TokenProvider } from '../smq/token-provider.js';
+import type {
+  ConsumerEvents,
+  HandlerFinished,
+  JobFinished,
+  Observable,
+  PushEvent,
+  TokenEvents,
+} from '../contracts/telemetry.js';
 
 /** The `queue` label of receipts that arrived by HTTP push (SMQ receipts carry their queue name). */
 export const HTTP_QUEUE_LABEL = 'http';
@@ -27,13 +31,13 @@ export interface MetricsOptions {
 }
 
 /** The consumer surface the metrics listen to. */
-export type ConsumerEvents = Pick<SmqConsumer, 'on' | 'off' | 'inFlight'>;
-/** The token provider surface the metrics listen to. */
-export type TokenEvents = Pick<TokenProvider, 'on' | 'off'>;
+export interface ObservedConsumer extends Observable<ConsumerEvents> {
+  readonly inFlight: number;
+}
 
 type QueueLabels = 'queue' | 'type';
 type ConsumerListeners = {
-  readonly [K in keyof SmqConsumerEvents]?: (...args: SmqConsumerEvents[K]) => void;
+  readonly [K in keyof ConsumerEvents]?: (...args: ConsumerEvents[K]) => void;
 };
 
 /**
@@ -236,7 +240,7 @@ export class Metrics {
    * Counts every event of one consumer loop, and reports its in-flight messages. Returns a function that
    * detaches the listeners (call it when a reload removes the consumer).
    */
-  observeConsumer(consumer: ConsumerEvents, labels: { queue: string; type: string }): () => void {
+  observeConsumer(consumer: ObservedConsumer, labels: { queue: string; type: string }): () => void {
     const { queue, type } = labels;
     // Typed against the consumer's event map, so a renamed event fails to compile instead of going quiet.
     const listeners: ConsumerListeners = {
@@ -261,7 +265,7 @@ export class Metrics {
   }
 
   /** Counts token refreshes and failures of the shared token provider, per queue. */
-  observeTokens(tokens: TokenEvents): () => void {
+  observeTokens(tokens: Observable<TokenEvents>): () => void {
     const onRefreshed = (e: { messageType: string; queueName: string; expireAtMs: number }) =>
       this.tokenRefreshed(e.queueName, e.messageType, e.expireAtMs);
     const onFailed = (e: { messageType: string; queueName: string; errorClass: string }) =>

@@ -3,8 +3,16 @@ import { MESSAGE_TYPES, type MessageType } from '../receipts/types.js';
 import type { ErrorReporter } from '../observability/error-reporter.js';
 import type { FailedJobs } from './failed-jobs.js';
 import type { KeySpace } from './keys.js';
-import { JobLostError, type CompletionSource, type JobOutcome } from './types.js';
+import type { CompletionSource, JobOutcome } from '../contracts/pipeline.js';
 import { sleep } from '../util/async.js';
+
+/** A job disappeared before it finished, e.g. Redis restarted without persistence. */
+export class JobLostError extends Error {
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} vanished before it finished`);
+    this.name = 'JobLostError';
+  }
+}
 
 interface Waiter {
   readonly resolve: (outcome: JobOutcome) => void;

@@ -3,7 +3,8 @@ import type { RedisClient } from '../redis/connection.js';
 import { StoreError } from '../errors.js';
 import type { MessageType } from '../receipts/types.js';
 import type { KeySpace } from './keys.js';
-import type { DeadLetterEntry, DeadLetterInput, DeadLetterSink } from './types.js';
+import type { DeadLetterEntry, DeadLetterInput } from '../receipts/envelope.js';
+import type { DeadLetterSink } from '../contracts/pipeline.js';
 
 export interface DeadLetterQuery {
   readonly type?: MessageType;

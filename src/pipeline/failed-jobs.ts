@@ -4,7 +4,7 @@ import type { Logger } from '../observability/logger.js';
 import type { MessageType } from '../receipts/types.js';
 import type { ReceiptJobData } from './job.js';
 import type { KeySpace } from './keys.js';
-import type { DeadLetterSink } from './types.js';
+import type { DeadLetterSink } from '../contracts/pipeline.js';
 
 export const PARKED_PREFIX = 'dead-lettered as ';
 const BULLMQ_STALLED = /stalled more than allowable limit/;

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis/connection.js';
 import type { MessageType } from '../receipts/types.js';
 import type { KeySpace } from './keys.js';
-import { TurnBatcher } from './turn-batcher.js';
-import type { JobOutcome } from './types.js';
+import { TurnBatcher } from '../util/turn-batcher.js';
+import type { JobOutcome } from '../contracts/pipeline.js';
 
 export type ClaimResult =
   | { readonly state: 'done' }

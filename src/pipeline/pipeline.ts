@@ -7,7 +7,9 @@ import { DeadLetterStore } from './dead-letter-store.js';
 import { FailedJobs } from './failed-jobs.js';
 import { IdempotencyStore } from './idempotency.js';
 import { KeySpace } from './keys.js';
-import { ReceiptProcessor, type HandlerFinished, type HandlerSource, type JobFinished } from './processor.js';
+import { ReceiptProcessor } from './processor.js';
+import type { HandlerFinished, JobFinished } from '../contracts/telemetry.js';
+import type { HandlerSource } from '../contracts/handler.js';
 import { ReceiptQueues } from './queues.js';
 import {
   blockingConnection,

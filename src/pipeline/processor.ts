@@ -1,24 +1,13 @@
 import type { Logger } from '../contracts/logger.js';
+import type { HandlerFinished, JobFinished } from '../contracts/telemetry.js';
 import { PermanentError } from '../errors.js';
-import type { Handler, HandlerContext } from '../handlers/types.js';
-import type { AnyReceipt, MessageType, ReceiptSource } from '../receipts/types.js';
+import type { Handler, HandlerContext, HandlerLookup, HandlerSource } from '../contracts/handler.js';
+import type { AnyReceipt } from '../receipts/types.js';
 import type { Finished, IdempotencyStore, Ran } from './idempotency.js';
 import type { ReceiptJobData, ReceiptJobResult } from './job.js';
 import { delay } from '../util/async.js';
-import type { DeadLetterSink, JobOutcome } from './types.js';
+import type { DeadLetterSink, JobOutcome } from '../contracts/pipeline.js';
 import { errorMessage } from '../util/error-message.js';
-
-/** The part of the handler registry the processor needs. */
-export interface HandlerLookup {
-  handlersFor(type: MessageType): readonly Handler[];
-  dedupeKeyFor(handler: Handler, type: MessageType, receipt: AnyReceipt): string;
-}
-
-/** Where an attempt gets its handler set, and gives it back when it ended (a reloaded set is closed after). */
-export interface HandlerSource {
-  acquire(): HandlerLookup;
-  release(set: HandlerLookup): void;
-}
 
 /** A source that never changes its set (embedding, benchmarks). */
 export function fixedHandlers(set: HandlerLookup): HandlerSource {
@@ -37,28 +26,6 @@ export interface ProcessorOptions {
   readonly onHandlerFinished?: (event: HandlerFinished) => void;
   /** Called once per attempt, after its outcome is known (metrics: processed, end-to-end latency). */
   readonly onJobFinished?: (event: JobFinished) => void;
-}
-
-/** One attempt of a job, finished. */
-export interface JobFinished {
-  readonly messageType: MessageType;
-  readonly source: ReceiptSource;
-  readonly queueName?: string;
-  /** When the receipt entered the system (SMQ EnqueueTime or HTTP arrival), epoch ms. */
-  readonly originTimeMs: number;
-  readonly attempt: number;
-  /** `completed`: every handler done; `retry`: BullMQ tries again; `dead_lettered`: parked with `reason`. */
-  readonly outcome: 'completed' | 'retry' | 'dead_lettered';
-  readonly reason?: 'failed' | 'permanent' | 'stalled';
-  /** Handlers that ran in this attempt (0 when every handler had already completed the receipt). */
-  readonly ran: number;
-}
-
-export interface HandlerFinished {
-  readonly handler: string;
-  readonly messageType: MessageType;
-  readonly durationMs: number;
-  readonly ok: boolean;
 }
 
 export interface Attempt {

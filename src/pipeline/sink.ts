@@ -5,7 +5,8 @@ import type { MessageType } from '../receipts/types.js';
 import type { ReceiptJobData } from './job.js';
 import type { KeySpace } from './keys.js';
 import type { ReceiptQueues } from './queues.js';
-import type { ReceiptEnvelope, ReceiptSink, StoreProbe, SubmitResult } from './types.js';
+import type { ReceiptEnvelope } from '../receipts/envelope.js';
+import type { ReceiptSink, StoreProbe, SubmitResult } from '../contracts/pipeline.js';
 import { errorMessage } from '../util/error-message.js';
 import { withTimeout } from '../util/async.js';
 

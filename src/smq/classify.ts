@@ -1,5 +1,6 @@
 import { SmqError, StoreError, TokenError, type SmqErrorClass } from '../errors.js';
 import { redactText } from '../observability/redact.js';
+import type { LoopErrorClass } from '../contracts/telemetry.js';
 
 /** SMQ error codes and the class the consumer loop reacts to. Codes not listed fall back to the HTTP status. */
 const CODE_CLASS: Readonly<Record<string, SmqErrorClass>> = {
@@ -86,9 +87,6 @@ export function toSmqError(err: unknown, operation: string): SmqError {
   // An unparsable or unexpected reply (XML errors, a wrong root element): the server misbehaved.
   return new SmqError(message, 'server', undefined, { cause: err });
 }
-
-/** Failures the consumer loop backs off on: an SMQ class, a Redis write that failed, or a bug. */
-export type LoopErrorClass = SmqErrorClass | 'store' | 'unexpected';
 
 /** The class of anything a consumer loop step threw. */
 export function classifyLoopError(err: unknown): LoopErrorClass {

@@ -1,4 +1,5 @@
 import type { ConsumerConfig, SmqConfig } from '../config/types.js';
+import type { ConsumerEvents, ConsumerHealth, LoopErrorClass } from '../contracts/telemetry.js';
 import { SmqError, TokenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type {
@@ -7,36 +8,16 @@ import type {
   ReceiptSink,
   StoreProbe,
   SubmitResult,
-} from '../pipeline/types.js';
+} from '../contracts/pipeline.js';
 import { sleep } from '../util/async.js';
 import { Backoff } from './backoff.js';
-import { classifyLoopError, type LoopErrorClass } from './classify.js';
+import { classifyLoopError } from './classify.js';
 import { DeleteBatcher } from './delete-batcher.js';
 import { toDelivery, type Delivery } from './delivery.js';
-import { LeaseKeeper, type LeaseLossReason } from './lease-keeper.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { SafeEmitter } from './safe-emitter.js';
 import type { SmqMessage, SmqQueueClient } from './types.js';
 import { asError, errorMessage } from '../util/error-message.js';
-
-export interface SmqConsumerEvents {
-  /** Messages a poll returned. */
-  received: [{ count: number }];
-  /** Receipts that became new jobs (or joined an unfinished one). */
-  enqueued: [{ count: number }];
-  /** Receipts whose job had already finished: duplicates collapsed. */
-  duplicate: [{ count: number }];
-  deleted: [{ count: number }];
-  delete_failed: [{ code: string; count: number }];
-  lease_extended: [{ messageId: string }];
-  lease_expired: [{ messageId: string; reason: LeaseLossReason }];
-  backoff: [{ errorClass: LoopErrorClass; delayMs: number }];
-  /** A poll returned (with or without messages): the loop is alive. */
-  poll_completed: [{ atMs: number; count: number }];
-  dead_lettered: [{ reason: 'decode' | 'invalid' }];
-  stopped: [];
-  /** Unexpected failures (bugs); the loop carries on. */
-  error: [Error];
-}
 
 export interface SmqConsumerOptions {
   readonly consumer: ConsumerConfig;
@@ -50,19 +31,6 @@ export interface SmqConsumerOptions {
   readonly logger: Logger;
   /** Injected for tests. */
   readonly random?: () => number;
-}
-
-export interface ConsumerHealth {
-  readonly queueName: string;
-  readonly messageType: string;
-  readonly running: boolean;
-  readonly lastPollOkAtMs?: number;
-  readonly lastErrorClass?: LoopErrorClass;
-  readonly lastErrorAtMs?: number;
-  /** Polls failing in a row. */
-  readonly consecutiveFailures: number;
-  readonly queueMissing: boolean;
-  readonly inFlight: number;
 }
 
 /** With waitSeconds 0 an empty queue answers at once; pause so the loop does not spin. */
@@ -88,7 +56,7 @@ const BACKLOG_POLLS = 3;
  * job it carried has finished. It never throws and never stops on its own: failures are classified,
  * counted and backed off.
  */
-export class SmqConsumer extends SafeEmitter<SmqConsumerEvents> {
+export class SmqConsumer extends SafeEmitter<ConsumerEvents> {
   readonly #config: ConsumerConfig;
   readonly #smq: SmqConfig;
   readonly #client: SmqQueueClient;

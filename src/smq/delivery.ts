@@ -1,4 +1,4 @@
-import type { DeadLetterInput, ReceiptEnvelope } from '../pipeline/types.js';
+import type { DeadLetterInput, ReceiptEnvelope } from '../receipts/envelope.js';
 import { decodeSmqBody } from '../receipts/decode.js';
 import type { MessageType } from '../receipts/types.js';
 import { validateReceipt } from '../receipts/validate.js';

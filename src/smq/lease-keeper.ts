@@ -1,3 +1,4 @@
+import type { LeaseLossReason } from '../contracts/telemetry.js';
 import type { Logger } from '../observability/logger.js';
 import { toSmqError } from './classify.js';
 import { SafeEmitter } from './safe-emitter.js';
@@ -15,8 +16,6 @@ export interface Lease {
    */
   readonly interrupted: Promise<never>;
 }
-
-export type LeaseLossReason = 'max_lease' | 'visibility_passed' | 'handle_lost';
 
 export interface LeaseKeeperEvents {
   extended: [{ messageId: string; nextVisibleTimeMs: number }];

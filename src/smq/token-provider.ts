@@ -6,6 +6,7 @@ import { redactText } from '../observability/redact.js';
 import { classifyCode } from './classify.js';
 import { SafeEmitter } from './safe-emitter.js';
 import type { SmqCredentials } from './types.js';
+import type { TokenEvents, TokenStatus } from '../contracts/telemetry.js';
 
 /** Current credentials for one queue, plus a way to report that they were rejected. */
 export interface CredentialSource {
@@ -54,19 +55,6 @@ export interface TokenProviderOptions {
   readonly now?: () => number;
 }
 
-export interface TokenStatus {
-  readonly messageType: string;
-  readonly queueName: string;
-  readonly expireAtMs?: number;
-  readonly lastErrorClass?: string;
-}
-
-export interface TokenProviderEvents {
-  token_refreshed: [{ messageType: string; queueName: string; expireAtMs: number }];
-  token_failed: [{ messageType: string; queueName: string; errorClass: string }];
-  token_forgotten: [{ messageType: string; queueName: string }];
-}
-
 interface Entry {
   readonly messageType: string;
   readonly queueName: string;
@@ -88,7 +76,7 @@ const FALLBACK_TTL_MS = 10 * 60_000;
  * before ExpireTime. Concurrent callers share one in-flight request per key, so a burst of loops makes one
  * token call.
  */
-export class TokenProvider extends SafeEmitter<TokenProviderEvents> {
+export class TokenProvider extends SafeEmitter<TokenEvents> {
   readonly #client: DybaseapiClient;
   readonly #account: AccountCredentials;
   readonly #entries = new Map<string, Entry>();

@@ -6,7 +6,7 @@ import type { AppConfig } from '../../src/config/types.js';
 import { Daemon } from '../../src/daemon.js';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator/index.js';
 import { HandlerRegistry } from '../../src/handlers/registry.js';
-import type { Handler } from '../../src/handlers/types.js';
+import type { Handler } from '../../src/contracts/handler.js';
 import { silentLogger, type Logger } from '../../src/observability/logger.js';
 import { MESSAGE_TYPES } from '../../src/receipts/types.js';
 import { blockingConnection, type RedisClient } from '../../src/redis/connection.js';

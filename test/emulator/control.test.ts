@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { CliIo } from '../../src/cli/io.js';
-import { emulatorCommand } from '../../src/emulator/cli.js';
+import { emulatorCommand } from '../../src/cli/emulator.js';
 import type { EmulatorHandle, EmulatorStats } from '../../src/emulator/index.js';
 import { MNSClient, control, keyClient, sleep, start, type Message, type MnsClient } from './helpers.js';
 

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { HandlerContext } from '../../src/handlers/types.js';
+import type { HandlerContext } from '../../src/contracts/handler.js';
 import { createLogger, silentLogger } from '../../src/observability/logger.js';
 import type { Logger } from '../../src/observability/logger.js';
 import type { MessageType } from '../../src/receipts/types.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HandlerLoadError, PermanentError } from '../../src/errors.js';
 import { HandlerRegistry } from '../../src/handlers/registry.js';
-import type { Handler } from '../../src/handlers/types.js';
+import type { Handler } from '../../src/contracts/handler.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { captureLogger, tick } from './helpers.js';
 

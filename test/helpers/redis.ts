@@ -12,10 +12,10 @@ export function uniquePrefix(name = 'test'): string {
   return `{${name}-${randomUUID().slice(0, 8)}}`;
 }
 
-export { freePort } from '../../src/demo/private-redis.js';
+export { freePort } from '../../src/local/private-redis.js';
 
 /** A Redis of the test's own, which the test may stop, restart or flush. */
-export { PrivateRedisServer as PrivateRedis } from '../../src/demo/private-redis.js';
+export { PrivateRedisServer as PrivateRedis } from '../../src/local/private-redis.js';
 
 /** Polls `predicate` until it holds, or fails after `timeoutMs` with `what`. */
 export async function eventually(

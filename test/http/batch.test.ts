@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StoreError } from '../../src/errors.js';
 import { acceptBatch, type BatchStores } from '../../src/http/batch.js';
-import type { DeadLetterInput, ReceiptEnvelope } from '../../src/pipeline/types.js';
+import type { DeadLetterInput, ReceiptEnvelope } from '../../src/receipts/envelope.js';
 
 // Pure logic: the stores are injected fakes (the HTTP tests run the real ones on Redis).
 function fakeStores(overrides: Partial<BatchStores> = {}) {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StoreError } from '../../src/errors.js';
 import { CoalescingSink } from '../../src/http/coalescing-sink.js';
-import type { ReceiptEnvelope, ReceiptSink } from '../../src/pipeline/types.js';
+import type { ReceiptEnvelope } from '../../src/receipts/envelope.js';
+import type { ReceiptSink } from '../../src/contracts/pipeline.js';
 import { statusEnvelope } from '../pipeline/harness.js';
 
 // Pure logic over an injected fake sink; the HTTP tests run it over the real pipeline.

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { after } from 'node:test';
 import { Writable } from 'node:stream';
-import type { Handler, HandlerContext } from '../../src/handlers/types.js';
+import type { Handler, HandlerContext } from '../../src/contracts/handler.js';
 import {
   createHttpServer,
   type HttpServer,
@@ -10,7 +10,7 @@ import {
 } from '../../src/http/server.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { Pipeline } from '../../src/pipeline/pipeline.js';
-import type { ReceiptSink } from '../../src/pipeline/types.js';
+import type { ReceiptSink } from '../../src/contracts/pipeline.js';
 import { MESSAGE_TYPES, type AnyReceipt, type MessageType } from '../../src/receipts/types.js';
 import { httpExchange } from '../helpers/http.js';
 import { createPipeline } from '../pipeline/harness.js';

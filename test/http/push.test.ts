@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import type { PushEvent } from '../../src/http/server.js';
+import type { PushEvent } from '../../src/contracts/telemetry.js';
 import { eventually } from '../helpers/redis.js';
 import { envelope } from '../pipeline/harness.js';
 import { AUDIO_MESSAGE, auditBatch, inboundAudio, statusBatch, statusTemplateBatch } from './fixtures.js';

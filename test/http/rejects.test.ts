@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
-import type { PushEvent } from '../../src/http/server.js';
+import type { PushEvent } from '../../src/contracts/telemetry.js';
 import { statusBatch } from './fixtures.js';
 import { json, push, send, startReceiver, type Receiver } from './helpers.js';
 

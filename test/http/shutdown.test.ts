@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
-import type { ReceiptSink } from '../../src/pipeline/types.js';
+import type { ReceiptSink } from '../../src/contracts/pipeline.js';
 import { eventually } from '../helpers/redis.js';
 import { statusBatch } from './fixtures.js';
 import { push, startReceiver } from './helpers.js';

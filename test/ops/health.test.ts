@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { createAdminServer } from '../../src/http/admin-routes.js';
-import {
-  createHealthChecker,
-  type ConsumerProbe,
-  type ConsumerState,
-  type TokenState,
-} from '../../src/observability/health.js';
+import type {
+  ConsumerHealth as ConsumerState,
+  TokenStatus as TokenState,
+} from '../../src/contracts/telemetry.js';
+import { createHealthChecker, type ConsumerProbe } from '../../src/observability/health.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { closeConnection, producerConnection } from '../../src/redis/connection.js';

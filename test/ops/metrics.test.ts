@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { after, describe, test } from 'node:test';
 import { PermanentError } from '../../src/errors.js';
-import type { Handler } from '../../src/handlers/types.js';
+import type { Handler } from '../../src/contracts/handler.js';
 import { createAdminServer } from '../../src/http/admin-routes.js';
 import { createHealthChecker } from '../../src/observability/health.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { Metrics, type ConsumerEvents, type TokenEvents } from '../../src/observability/metrics.js';
+import type { Observable, TokenEvents } from '../../src/contracts/telemetry.js';
+import { Metrics, type ObservedConsumer } from '../../src/observability/metrics.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { parsedMessageFor } from '../../src/receipts/inbound.js';
 import { MESSAGE_TYPES } from '../../src/receipts/types.js';
@@ -42,7 +43,7 @@ describe('Metrics API', () => {
     const metrics = new Metrics({ defaultMetrics: false });
     const consumer = new FakeConsumer();
     const labels = { queue: 'Alicom-Queue-1-ChatAppStatus', type: 'ChatAppStatus' };
-    const detach = metrics.observeConsumer(consumer as unknown as ConsumerEvents, labels);
+    const detach = metrics.observeConsumer(consumer as unknown as ObservedConsumer, labels);
 
     consumer.emit('received', { count: 16 });
     consumer.emit('received', { count: 4 });
@@ -93,7 +94,7 @@ describe('Metrics API', () => {
   test('token events count refreshes and failures per queue, and expose the expiry', async () => {
     const metrics = new Metrics({ defaultMetrics: false });
     const tokens = new EventEmitter();
-    metrics.observeTokens(tokens as unknown as TokenEvents);
+    metrics.observeTokens(tokens as unknown as Observable<TokenEvents>);
     const labels = { queue: 'q-status', type: 'ChatAppStatus' };
     tokens.emit('token_refreshed', {
       messageType: 'ChatAppStatus',

@@ -1,10 +1,11 @@
 import type { PipelineConfig, RedisConfig } from '../../src/config/types.js';
 import { PermanentError } from '../../src/errors.js';
-import type { Handler } from '../../src/handlers/types.js';
+import type { Handler } from '../../src/contracts/handler.js';
 import { silentLogger, type Logger } from '../../src/observability/logger.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
-import { fixedHandlers, type HandlerLookup, type HandlerSource } from '../../src/pipeline/processor.js';
-import type { ReceiptEnvelope } from '../../src/pipeline/types.js';
+import { fixedHandlers } from '../../src/pipeline/processor.js';
+import type { HandlerLookup, HandlerSource } from '../../src/contracts/handler.js';
+import type { ReceiptEnvelope } from '../../src/receipts/envelope.js';
 import { defaultDedupeKey } from '../../src/receipts/dedupe.js';
 import { parsedMessageFor } from '../../src/receipts/inbound.js';
 import { MESSAGE_TYPES, type AnyReceipt, type MessageType } from '../../src/receipts/types.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import type { Handler } from '../../src/handlers/types.js';
+import type { Handler } from '../../src/contracts/handler.js';
 import type { Pipeline } from '../../src/pipeline/pipeline.js';
 import { createPipeline, envelope, recordingHandler, statusEnvelope } from './harness.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { StoreError } from '../../src/errors.js';
-import { JobLostError } from '../../src/pipeline/types.js';
+import { JobLostError } from '../../src/pipeline/completions.js';
 import { PrivateRedis, eventually } from '../helpers/redis.js';
 import { captureLogger } from '../handlers/helpers.js';
 import { createPipeline, recordingHandler, statusEnvelope } from './harness.js';

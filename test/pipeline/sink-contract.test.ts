@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { CompletionSource, ReceiptSink } from '../../src/pipeline/types.js';
+import type { CompletionSource, ReceiptSink } from '../../src/contracts/pipeline.js';
 import { FakePipeline } from '../smq/fake-pipeline.js';
 import { createPipeline, recordingHandler, statusEnvelope } from './harness.js';
 

@@ -2,14 +2,13 @@ import type { SmqConfig } from '../../src/config/types.js';
 import { StoreError } from '../../src/errors.js';
 import type {
   CompletionSource,
-  DeadLetterInput,
   DeadLetterSink,
   JobOutcome,
-  ReceiptEnvelope,
   ReceiptSink,
   StoreProbe,
   SubmitResult,
-} from '../../src/pipeline/types.js';
+} from '../../src/contracts/pipeline.js';
+import type { DeadLetterInput, ReceiptEnvelope } from '../../src/receipts/envelope.js';
 import type { MessageType } from '../../src/receipts/types.js';
 
 /**

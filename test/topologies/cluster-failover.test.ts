@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { PrivateRedisCluster } from '../../src/demo/private-cluster.js';
+import { PrivateRedisCluster } from '../../src/local/private-cluster.js';
 import { streamThroughFailover } from './helpers.js';
 
 test('Redis Cluster: the master holding the queues is killed (kill -9) mid-stream and its replica takes over; no receipt is lost', async t => {

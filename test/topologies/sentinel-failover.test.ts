@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { PrivateRedisSentinel } from '../../src/demo/private-sentinel.js';
+import { PrivateRedisSentinel } from '../../src/local/private-sentinel.js';
 import { streamThroughFailover } from './helpers.js';
 
 test('Redis Sentinel: the master is killed (kill -9) mid-stream and a replica promoted; no receipt is lost', async t => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { checkConfigCommand } from '../../src/cli/check-config.js';
 import { statsCommand, type Stats } from '../../src/cli/stats.js';
-import { PrivateRedisServer, freePort } from '../../src/demo/private-redis.js';
+import { PrivateRedisServer, freePort } from '../../src/local/private-redis.js';
 import { runCommand, tempDir } from '../ops/helpers.js';
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { PermanentError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import type { Handler } from '../types.js';
+import type { Handler } from '../../contracts/handler.js';
 import type { Options } from './options.js';
 import {
   OptionError,

@@ -1,5 +1,5 @@
 import type { Logger } from '../../observability/logger.js';
-import type { Handler } from '../types.js';
+import type { Handler } from '../../contracts/handler.js';
 import { createForwardHandler } from './forward.js';
 import { createLogHandler } from './log.js';
 import type { Options } from './options.js';

@@ -1,5 +1,5 @@
 import type { AnyReceipt, MessageType } from '../../receipts/types.js';
-import type { Handler } from '../types.js';
+import type { Handler } from '../../contracts/handler.js';
 import type { Options } from './options.js';
 import { OptionError, messageTypesOption, nameOption, rejectUnknownOptions } from './options.js';
 

@@ -1,5 +1,5 @@
-import type { Logger } from '../contracts/logger.js';
-import type { MessageType, ReceiptByType, ReceiptSource } from '../receipts/types.js';
+import type { AnyReceipt, MessageType, ReceiptByType, ReceiptSource } from '../receipts/types.js';
+import type { Logger } from './logger.js';
 
 /** What a handler knows about the receipt it is given. */
 export interface HandlerContext<T extends MessageType = MessageType> {
@@ -48,4 +48,16 @@ export interface Handler<T extends MessageType = MessageType> {
 /** Typed identity helper for handler modules: `export default defineHandler({...})`. */
 export function defineHandler<T extends MessageType>(handler: Handler<T>): Handler<T> {
   return handler;
+}
+
+/** The part of the handler registry the pipeline needs to run one attempt. */
+export interface HandlerLookup {
+  handlersFor(type: MessageType): readonly Handler[];
+  dedupeKeyFor(handler: Handler, type: MessageType, receipt: AnyReceipt): string;
+}
+
+/** Where an attempt gets its handler set, and gives it back when it ended (a reloaded set is closed after). */
+export interface HandlerSource {
+  acquire(): HandlerLookup;
+  release(set: HandlerLookup): void;
 }

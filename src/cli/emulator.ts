@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
-import { writeLine, type Command } from '../cli/io.js';
+import { writeLine, type Command } from './io.js';
 import { createLogger } from '../observability/logger.js';
-import { startEmulator } from './index.js';
+import { startEmulator } from '../emulator/index.js';
 import {
   DEFAULT_ACCESS_KEY_ID,
   DEFAULT_ACCESS_KEY_SECRET,
   DEFAULT_HOST,
   DEFAULT_PORT,
   type EmulatorOptions,
-} from './options.js';
+} from '../emulator/options.js';
 import { errorMessage } from '../util/error-message.js';
 
 const USAGE = `Usage: cams-receipts emulator [options]

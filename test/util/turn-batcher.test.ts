@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TurnBatcher } from '../../src/pipeline/turn-batcher.js';
+import { TurnBatcher } from '../../src/util/turn-batcher.js';
 
 test('calls made in one turn share one send, in order; the next turn starts a new batch', async () => {
   const sent: number[][] = [];
