@@ -62,6 +62,8 @@ export async function acceptBatch(
       store(sorted, stores),
       stores.storeTimeoutMs,
       `Redis did not acknowledge within ${stores.storeTimeoutMs} ms`,
+      // A store still pending at exit must not keep the process alive.
+      { unref: true },
     );
   } catch (err) {
     return { kind: 'store_failed', receipts, invalid: sorted.invalid, error: errorMessage(err) };

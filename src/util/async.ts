@@ -23,16 +23,22 @@ export function delay(ms: number): Promise<void> {
 }
 
 /**
- * `work`, or a rejection with `message` after `ms`. The timer is cleared as soon as `work` settles, and never
- * keeps the process alive on its own.
+ * `work`, or a rejection with `message` after `ms`. The timer is cleared as soon as `work` settles; with
+ * `unref`, it does not keep the process alive on its own (a write still pending at exit).
  */
-export async function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+export async function withTimeout<T>(
+  work: Promise<T>,
+  ms: number,
+  message: string,
+  options: { unref?: boolean } = {},
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
       work,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(message)), ms).unref();
+        timer = setTimeout(() => reject(new Error(message)), ms);
+        if (options.unref) timer.unref();
       }),
     ]);
   } finally {
