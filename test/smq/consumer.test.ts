@@ -252,3 +252,20 @@ test('after a store outage the loop resumes within seconds of the store returnin
   );
   assert.ok(Math.max(...delays) < 30_000, 'the pause never reached the backoff cap');
 });
+
+test('a batchSize or waitSeconds out of range throws instead of being clamped', () => {
+  const build = (overrides: Partial<ConsumerConfig>) => () =>
+    new SmqConsumer({
+      consumer: consumerConfig(overrides),
+      smq: SMQ,
+      client: new FakeQueue(),
+      sink: new FakePipeline(),
+      storeProbe: new FakePipeline(),
+      completions: new FakePipeline(),
+      deadLetters: new FakePipeline(),
+      logger: silentLogger(),
+    });
+  assert.throws(build({ batchSize: 17 }), /batchSize to be an integer from 1 to 16, got 17/);
+  assert.throws(build({ waitSeconds: -1 }), /waitSeconds to be an integer from 0 to 30, got -1/);
+  assert.throws(build({ maxInFlight: 0 }), /maxInFlight to be an integer >= 1/);
+});
