@@ -1,29 +1,22 @@
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
-import { redact, redactedMessage, redactText } from '../observability/redact.js';
+import { openAdminPipeline } from '../pipeline/admin-pipeline.js';
 import type { DeadLetterQuery } from '../pipeline/dead-letter-store.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
-import type { DeadLetterEntry, ReceiptEnvelope } from '../receipts/envelope.js';
-import type { JobOutcome } from '../contracts/pipeline.js';
-import { decodeSmqBody, parsePushBody } from '../receipts/decode.js';
-import { defaultDedupeKey, jobIdFor } from '../receipts/dedupe.js';
-import type { MessageType } from '../receipts/types.js';
-import { validateReceipt } from '../receipts/validate.js';
+import { chooseEntries, replayEntry, withOutcomes, type ReplayResult } from '../pipeline/replay.js';
+import { redactedMessage } from '../observability/redact.js';
 import {
   EXIT_FAILURE,
   EXIT_OK,
   EXIT_USAGE,
-  clip,
   flag,
-  loadCommandConfig,
-  openAdminPipeline,
   parseCommandArgs,
   sinceOption,
   stringOption,
-  table,
   typeOption,
   type Parsed,
 } from './args.js';
+import { loadCommandConfig } from './config.js';
+import { confirm, isInteractive } from './confirm.js';
+import { entriesText, entryText, replayText } from './dlq-output.js';
 import { writeLine, type CliIo, type Command } from './io.js';
 
 const USAGE = `Usage: cams-receipts dlq <list|show|replay|purge> [options]
@@ -77,6 +70,30 @@ interface Context {
 
 /** `cams-receipts dlq …`: list, show, replay and purge dead-lettered receipts. */
 export const dlqCommand: Command = async (args, io) => {
+  const request = parseRequest(args, io);
+  if (typeof request === 'number') return request;
+  const config = loadCommandConfig(io, stringOption(request.ctx.parsed, 'config'));
+  if (!config) return EXIT_FAILURE;
+  let pipeline: Pipeline;
+  try {
+    const completions = request.sub === 'replay' && flag(request.ctx.parsed, 'wait');
+    pipeline = await openAdminPipeline(config, { completions });
+  } catch (err) {
+    writeLine(io.stderr, `dlq: ${redactedMessage(err)}`);
+    return EXIT_FAILURE;
+  }
+  try {
+    return await SUBCOMMAND_RUNS[request.sub](request.ctx, pipeline);
+  } catch (err) {
+    writeLine(io.stderr, `dlq ${request.sub}: ${redactedMessage(err)}`);
+    return EXIT_FAILURE;
+  } finally {
+    await pipeline.close();
+  }
+};
+
+/** The subcommand and its context, or the exit code when the arguments are wrong (usage printed). */
+function parseRequest(args: readonly string[], io: CliIo): { sub: Subcommand; ctx: Context } | number {
   const parsed = parseCommandArgs(args, OPTIONS, io, 'dlq', USAGE);
   if (typeof parsed === 'number') return parsed;
   if (flag(parsed, 'help')) {
@@ -84,42 +101,17 @@ export const dlqCommand: Command = async (args, io) => {
     return EXIT_OK;
   }
   const [sub, ...ids] = parsed.positionals;
-  if (!SUBCOMMANDS.includes(sub as Subcommand)) {
-    return usageError(io, sub ? `unknown subcommand "${sub}"` : 'missing subcommand');
-  }
+  if (!isSubcommand(sub)) return usageError(io, sub ? `unknown subcommand "${sub}"` : 'missing subcommand');
   const query = buildQuery(parsed);
   if (typeof query === 'string') return usageError(io, query);
-  const problem = checkArgs(sub as Subcommand, ids, parsed);
+  const problem = checkArgs(sub, ids, parsed);
   if (problem) return usageError(io, problem);
+  return { sub, ctx: { io, parsed, ids, query, json: flag(parsed, 'json') } };
+}
 
-  const config = loadCommandConfig(io, stringOption(parsed, 'config'));
-  if (!config) return EXIT_FAILURE;
-  const ctx: Context = { io, parsed, ids, query, json: flag(parsed, 'json') };
-  let pipeline: Pipeline;
-  try {
-    pipeline = await openAdminPipeline(config, { completions: sub === 'replay' && flag(parsed, 'wait') });
-  } catch (err) {
-    writeLine(io.stderr, `dlq: ${redactedMessage(err)}`);
-    return EXIT_FAILURE;
-  }
-  try {
-    switch (sub as Subcommand) {
-      case 'list':
-        return await list(ctx, pipeline);
-      case 'show':
-        return await show(ctx, pipeline);
-      case 'replay':
-        return await replay(ctx, pipeline);
-      case 'purge':
-        return await purge(ctx, pipeline);
-    }
-  } catch (err) {
-    writeLine(io.stderr, `dlq ${sub}: ${redactedMessage(err)}`);
-    return EXIT_FAILURE;
-  } finally {
-    await pipeline.close();
-  }
-};
+function isSubcommand(value: string | undefined): value is Subcommand {
+  return SUBCOMMANDS.includes(value as Subcommand);
+}
 
 function usageError(io: CliIo, message: string): number {
   writeLine(io.stderr, `dlq: ${message}\n\n${USAGE}`);
@@ -147,28 +139,10 @@ function checkArgs(sub: Subcommand, ids: readonly string[], parsed: Parsed): str
   return undefined;
 }
 
-// --- list / show ------------------------------------------------------------------------------
+// --- list / show / replay ---------------------------------------------------------------------
 
 async function list(ctx: Context, pipeline: Pipeline): Promise<number> {
-  const entries = await pipeline.deadLetters.list(ctx.query);
-  if (ctx.json) {
-    writeLine(ctx.io.stdout, JSON.stringify({ count: entries.length, entries: entries.map(safeEntry) }));
-    return EXIT_OK;
-  }
-  if (entries.length === 0) {
-    writeLine(ctx.io.stdout, 'no dead-letter entries match');
-    return EXIT_OK;
-  }
-  const rows = entries.map(e => [
-    e.id,
-    new Date(e.atMs).toISOString(),
-    e.messageType,
-    e.reason,
-    clip(redactText(e.error), 60),
-    clip(keyFields(e), 60),
-  ]);
-  writeLine(ctx.io.stdout, table(['ID', 'TIME', 'TYPE', 'REASON', 'ERROR', 'KEY'], rows));
-  writeLine(ctx.io.stdout, `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
+  writeLine(ctx.io.stdout, entriesText(await pipeline.deadLetters.list(ctx.query), ctx.json));
   return EXIT_OK;
 }
 
@@ -179,201 +153,26 @@ async function show(ctx: Context, pipeline: Pipeline): Promise<number> {
     writeLine(ctx.io.stderr, `dlq show: no entry ${id}`);
     return EXIT_FAILURE;
   }
-  writeLine(ctx.io.stdout, JSON.stringify(safeEntry(entry), null, ctx.json ? undefined : 2));
+  writeLine(ctx.io.stdout, entryText(entry, ctx.json));
   return EXIT_OK;
 }
 
-/** What identifies the receipt: its dedupe key, or the SMQ MessageId of a body that was not one. */
-export function keyFields(entry: DeadLetterEntry): string {
-  if (entry.receipt) {
-    try {
-      return defaultDedupeKey(entry.messageType, entry.receipt);
-    } catch {
-      // An entry written by another version: fall through to the metadata.
-    }
-  }
-  const messageId = entry.smq?.['MessageId'];
-  if (messageId !== undefined) return `SMQ MessageId ${String(messageId)}`;
-  return entry.queueName ? `queue ${entry.queueName}` : '-';
-}
-
-/** The entry with secret-named fields and signed-URL fragments removed, for printing. */
-function safeEntry(entry: DeadLetterEntry): DeadLetterEntry {
-  const clean = redact(entry);
-  return {
-    ...clean,
-    error: redactText(clean.error),
-    ...(clean.raw === undefined ? {} : { raw: redactRaw(clean.raw) }),
-  };
-}
-
-/** A raw body that is JSON has its secret-named fields redacted too, not only signed-URL fragments. */
-function redactRaw(raw: string): string {
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    if (typeof parsed === 'object' && parsed !== null) return redactText(JSON.stringify(redact(parsed)));
-  } catch {
-    // Not JSON: scrub it as text.
-  }
-  return redactText(raw);
-}
-
-// --- replay -----------------------------------------------------------------------------------
-
-type ReplayStatus = 'replayed' | 'kept' | 'not_found' | 'failed';
-
-interface ReplayResult {
-  readonly id: string;
-  readonly status: ReplayStatus;
-  readonly messageType?: MessageType;
-  readonly jobIds?: readonly string[];
-  /** With --wait: how each job ended. */
-  readonly outcomes?: readonly (JobOutcome | 'timeout')[];
-  readonly error?: string;
-}
-
 async function replay(ctx: Context, pipeline: Pipeline): Promise<number> {
-  const entries = await chosenEntries(ctx, pipeline);
-  const results: ReplayResult[] = [...entries.missing.map(id => ({ id, status: 'not_found' as const }))];
+  const { found, missing } = await chooseEntries(pipeline, ctx.ids, ctx.query);
+  let results: ReplayResult[] = missing.map(id => ({ id, status: 'not_found' as const }));
+  for (const entry of found) results.push(await replayEntry(pipeline, entry));
   const wait = flag(ctx.parsed, 'wait');
-  const timeoutMs = Number(stringOption(ctx.parsed, 'timeout') ?? 60) * 1000;
-  for (const entry of entries.found) {
-    const result = await replayOne(entry, pipeline);
-    results.push(result);
-  }
-  if (wait) await waitForOutcomes(results, pipeline, timeoutMs);
-  report(ctx, results);
+  if (wait)
+    results = await withOutcomes(pipeline, results, Number(stringOption(ctx.parsed, 'timeout') ?? 60) * 1000);
+  writeLine(ctx.io.stdout, replayText(results, ctx.json, wait));
   const ok = results.every(r => r.status === 'replayed' && (r.outcomes ?? []).every(o => o === 'completed'));
   return ok ? EXIT_OK : EXIT_FAILURE;
-}
-
-/** The entries named by id, or every entry the filters match when no id is given. */
-async function chosenEntries(
-  ctx: Context,
-  pipeline: Pipeline,
-): Promise<{ found: DeadLetterEntry[]; missing: string[] }> {
-  if (ctx.ids.length === 0) return { found: await pipeline.deadLetters.list(ctx.query), missing: [] };
-  const found: DeadLetterEntry[] = [];
-  const missing: string[] = [];
-  for (const id of ctx.ids) {
-    const entry = await pipeline.deadLetters.get(id);
-    if (entry && matches(entry, ctx.query)) found.push(entry);
-    else missing.push(id);
-  }
-  return { found, missing };
-}
-
-function matches(entry: DeadLetterEntry, query: DeadLetterQuery): boolean {
-  return (
-    (!query.type || entry.messageType === query.type) &&
-    (query.sinceMs === undefined || entry.atMs >= query.sinceMs)
-  );
-}
-
-/**
- * Puts the entry's receipts back into BullMQ under their usual job ids, then removes the entry. The
- * finished job of the failed attempt is removed first, or BullMQ would treat the add as a duplicate.
- */
-async function replayOne(entry: DeadLetterEntry, pipeline: Pipeline): Promise<ReplayResult> {
-  const base = { id: entry.id, messageType: entry.messageType };
-  const envelopes = envelopesOf(entry);
-  if (typeof envelopes === 'string') return { ...base, status: 'kept', error: envelopes };
-  try {
-    const jobIds = envelopes.map(e => jobIdFor(e.messageType, defaultDedupeKey(e.messageType, e.receipt)));
-    for (const [i, jobId] of jobIds.entries()) {
-      await clearFinishedJob(pipeline, envelopes[i]?.messageType ?? entry.messageType, jobId);
-    }
-    await pipeline.sink.submit(envelopes);
-    await pipeline.deadLetters.remove([entry.id]);
-    return { ...base, status: 'replayed', jobIds };
-  } catch (err) {
-    return { ...base, status: 'failed', error: redactedMessage(err) };
-  }
-}
-
-/** The receipts to replay, or why there are none. Bodies that were not receipts are decoded again. */
-function envelopesOf(entry: DeadLetterEntry): ReceiptEnvelope[] | string {
-  const common = {
-    messageType: entry.messageType,
-    source: entry.source,
-    queueName: entry.queueName,
-    originTimeMs: Date.now(),
-  };
-  // Handlers ran (and failed) on a receipt that was parked whole: they may run again.
-  if (entry.receipt) return [{ ...common, receipt: entry.receipt, redelivered: true }];
-  if (entry.raw === undefined) return 'the entry holds neither a receipt nor the raw body';
-  let items: unknown[];
-  try {
-    items = entry.source === 'http' ? parsePushBody(entry.raw) : decodeSmqBody(entry.raw);
-  } catch (err) {
-    return `still not decodable: ${redactedMessage(err)}`;
-  }
-  const envelopes: ReceiptEnvelope[] = [];
-  for (const [index, item] of items.entries()) {
-    const result = validateReceipt(entry.messageType, item);
-    if (!result.ok) return `still invalid${items.length > 1 ? ` (item ${index})` : ''}: ${result.reason}`;
-    envelopes.push({ ...common, receipt: result.receipt });
-  }
-  return envelopes.length > 0 ? envelopes : 'the body holds no receipt';
-}
-
-/** Removes a finished job with this id (and its finished marker), so the id can carry the replay. */
-async function clearFinishedJob(pipeline: Pipeline, type: MessageType, jobId: string): Promise<void> {
-  const job = await pipeline.queues.get(type).getJob(jobId);
-  if (job) {
-    const state = await job.getState();
-    // A job still waiting or running will process the receipt anyway; leave it alone.
-    if (state !== 'completed' && state !== 'failed') return;
-    await job.remove();
-  }
-  await pipeline.redis.del(pipeline.keys.finished(type, jobId));
-}
-
-async function waitForOutcomes(
-  results: ReplayResult[],
-  pipeline: Pipeline,
-  timeoutMs: number,
-): Promise<void> {
-  const completions = pipeline.completions;
-  if (!completions) return;
-  const signal = AbortSignal.timeout(timeoutMs);
-  await Promise.all(
-    results.map(async (r, i) => {
-      if (r.status !== 'replayed' || !r.messageType) return;
-      const type = r.messageType;
-      const outcomes = await Promise.all(
-        (r.jobIds ?? []).map(jobId =>
-          completions.wait(type, jobId, signal).catch((): JobOutcome | 'timeout' => 'timeout'),
-        ),
-      );
-      results[i] = { ...r, outcomes };
-    }),
-  );
-}
-
-function report(ctx: Context, results: readonly ReplayResult[]): void {
-  if (ctx.json) {
-    writeLine(ctx.io.stdout, JSON.stringify({ results }));
-    return;
-  }
-  if (results.length === 0) {
-    writeLine(ctx.io.stdout, 'no dead-letter entries match');
-    return;
-  }
-  for (const r of results) {
-    const outcome = r.outcomes ? ` → ${r.outcomes.join(', ')}` : '';
-    const detail = r.error ? `: ${redactText(r.error)}` : r.jobIds ? ` as job ${r.jobIds.join(', ')}` : '';
-    writeLine(ctx.io.stdout, `${r.id}  ${r.status}${detail}${outcome}`);
-  }
-  const replayed = results.filter(r => r.status === 'replayed').length;
-  const note = replayed > 0 && !flag(ctx.parsed, 'wait') ? " (the daemon's workers run them)" : '';
-  writeLine(ctx.io.stdout, `${replayed} of ${results.length} replayed${note}`);
 }
 
 // --- purge ------------------------------------------------------------------------------------
 
 async function purge(ctx: Context, pipeline: Pipeline): Promise<number> {
-  const { found, missing } = await chosenEntries(ctx, pipeline);
+  const { found, missing } = await chooseEntries(pipeline, ctx.ids, ctx.query);
   for (const id of missing) writeLine(ctx.io.stderr, `dlq purge: no entry ${id}`);
   if (found.length === 0) {
     if (ctx.json) writeLine(ctx.io.stdout, JSON.stringify({ removed: 0 }));
@@ -409,22 +208,9 @@ function describeQuery(ctx: Context): string {
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
-function isInteractive(stdin: Readable): boolean {
-  return (stdin as Readable & { isTTY?: boolean }).isTTY === true;
-}
-
-/** Asks on stderr and reads one line from stdin; anything but y/yes is a no. */
-async function confirm(io: CliIo, question: string): Promise<boolean> {
-  io.stderr.write(question);
-  const rl = createInterface({ input: io.stdin, terminal: false });
-  try {
-    const answer = await new Promise<string>(resolve => {
-      rl.once('line', resolve);
-      rl.once('close', () => resolve(''));
-      io.shutdown.addEventListener('abort', () => resolve(''), { once: true });
-    });
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
-}
+const SUBCOMMAND_RUNS: Record<Subcommand, (ctx: Context, pipeline: Pipeline) => Promise<number>> = {
+  list,
+  show,
+  replay,
+  purge,
+};

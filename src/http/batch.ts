@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { DeadLetterInput, ReceiptEnvelope } from '../receipts/envelope.js';
 import type { DeadLetterSink, ReceiptSink } from '../contracts/pipeline.js';
-import { parsePushBody } from '../receipts/decode.js';
+import { intakeBody, type ItemIntake } from '../receipts/intake.js';
 import type { MessageType } from '../receipts/types.js';
-import { validateReceipt } from '../receipts/validate.js';
 import { errorMessage } from '../util/error-message.js';
 import { withTimeout } from '../util/async.js';
 
@@ -49,13 +48,9 @@ export async function acceptBatch(
   arrivalMs: number,
   stores: BatchStores,
 ): Promise<BatchOutcome> {
-  let items: unknown[];
-  try {
-    items = parsePushBody(body);
-  } catch (err) {
-    return { kind: 'not_json', reason: errorMessage(err) };
-  }
-  const sorted = sortItems(type, items, arrivalMs);
+  const intake = intakeBody(type, body, { source: 'http', originTimeMs: arrivalMs });
+  if (!intake.decoded) return { kind: 'not_json', reason: intake.reason };
+  const sorted = sortItems(type, intake.items);
   const receipts = sorted.envelopes.length;
   try {
     await withTimeout(
@@ -71,31 +66,25 @@ export async function acceptBatch(
   return { kind: 'stored', receipts, invalid: sorted.invalid };
 }
 
-function sortItems(type: MessageType, items: readonly unknown[], arrivalMs: number): SortedItems {
+function sortItems(type: MessageType, items: readonly ItemIntake[]): SortedItems {
   const out: SortedItems = { envelopes: [], parked: [], invalid: [] };
-  items.forEach((item, index) => {
-    const result = validateReceipt(type, item);
-    if (result.ok) {
-      out.envelopes.push({
-        messageType: type,
-        receipt: result.receipt,
-        source: 'http',
-        originTimeMs: arrivalMs,
-      });
-      return;
+  for (const entry of items) {
+    if ('envelope' in entry) {
+      out.envelopes.push(entry.envelope);
+      continue;
     }
-    out.invalid.push({ index, reason: result.reason });
-    const raw = JSON.stringify(item);
+    out.invalid.push({ index: entry.index, reason: entry.reason });
+    const raw = JSON.stringify(entry.item);
     out.parked.push({
       messageType: type,
       source: 'http',
       reason: 'invalid',
-      error: result.reason,
+      error: entry.reason,
       raw,
       // CAMS retries a batch after a 503 even if part of it was stored: the same item keeps one entry.
       id: `http-${createHash('sha256').update(`${type}\n${raw}`).digest('hex').slice(0, 32)}`,
     });
-  });
+  }
   return out;
 }
 

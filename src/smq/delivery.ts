@@ -1,10 +1,8 @@
 import type { DeadLetterInput, ReceiptEnvelope } from '../receipts/envelope.js';
-import { decodeSmqBody } from '../receipts/decode.js';
+import { intakeBody } from '../receipts/intake.js';
 import type { MessageType } from '../receipts/types.js';
-import { validateReceipt } from '../receipts/validate.js';
 import type { Lease } from './lease-keeper.js';
 import type { SmqMessage } from './types.js';
-import { errorMessage } from '../util/error-message.js';
 
 /** One received SMQ message on its way through the loop. */
 export interface Delivery {
@@ -45,36 +43,20 @@ export function toDelivery(
     queueName,
     smq: smqMetadata(message),
   });
-  let items: unknown[];
-  try {
-    items = decodeSmqBody(message.body);
-  } catch (err) {
-    return { message, lease, envelopes: [], rejects: [reject('decode', errorMessage(err))] };
-  }
-  const envelopes: ReceiptEnvelope[] = [];
-  const rejects: DeadLetterInput[] = [];
-  items.forEach((item, index) => {
-    const result = safeValidate(messageType, item);
-    if (result.ok) {
-      envelopes.push({
-        messageType,
-        receipt: result.receipt,
-        source: 'smq',
-        queueName,
-        originTimeMs: message.enqueueTimeMs > 0 ? message.enqueueTimeMs : Date.now(),
-        ...(message.dequeueCount > 1 ? { redelivered: true } : {}),
-      });
-    } else {
-      rejects.push(reject('invalid', items.length > 1 ? `item ${index}: ${result.reason}` : result.reason));
-    }
+  const intake = intakeBody(messageType, message.body, {
+    source: 'smq',
+    queueName,
+    originTimeMs: message.enqueueTimeMs > 0 ? message.enqueueTimeMs : Date.now(),
+    redelivered: message.dequeueCount > 1,
   });
-  return { message, lease, envelopes, rejects };
-}
-
-function safeValidate(messageType: MessageType, item: unknown): ReturnType<typeof validateReceipt> {
-  try {
-    return validateReceipt(messageType, item);
-  } catch (err) {
-    return { ok: false, reason: errorMessage(err) };
-  }
+  if (!intake.decoded) return { message, lease, envelopes: [], rejects: [reject('decode', intake.reason)] };
+  const many = intake.items.length > 1;
+  return {
+    message,
+    lease,
+    envelopes: intake.items.flatMap(i => ('envelope' in i ? [i.envelope] : [])),
+    rejects: intake.items.flatMap(i =>
+      'reason' in i ? [reject('invalid', many ? `item ${i.index}: ${i.reason}` : i.reason)] : [],
+    ),
+  };
 }

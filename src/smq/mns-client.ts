@@ -3,7 +3,7 @@ import type { Agent, IncomingMessage } from 'node:http';
 import { SmqError } from '../errors.js';
 import { classifyStatus, toSmqError } from './classify.js';
 import { readReplyXml, type FlatElement } from './reply-xml.js';
-import type { DeleteFailure, SmqCredentials, SmqMessage, SmqQueueClient } from './types.js';
+import type { DeleteFailure, QueueAttributes, SmqCredentials, SmqMessage, SmqQueueClient } from './types.js';
 
 /** The part of `@alicloud/mns` 1.2 this adapter uses. Every value in a body comes back as a string. */
 interface MnsResponse {
@@ -77,6 +77,7 @@ const NS = 'http://mns.aliyuncs.com/doc/v1/';
 /** The SmqQueueClient over the official `@alicloud/mns` client, one queue, one set of credentials. */
 export class MnsQueueClient implements SmqQueueClient {
   readonly #client: MnsClient;
+  readonly #queuePath: string;
   readonly #path: string;
   readonly #requestTimeoutMs: number;
   readonly #agent: Agent | undefined;
@@ -89,6 +90,7 @@ export class MnsQueueClient implements SmqQueueClient {
       accessKeySecret: credentials.accessKeySecret,
       securityToken: credentials.securityToken,
     });
+    this.#queuePath = `/queues/${encodeURIComponent(options.queueName)}`;
     this.#path = `/queues/${options.queueName}/messages`;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.#agent = options.agent;
@@ -147,6 +149,21 @@ export class MnsQueueClient implements SmqQueueClient {
       return { receiptHandle: handle, nextVisibleTimeMs: toNumber(body['NextVisibleTime']) };
     } catch (err) {
       throw toSmqError(err, 'changeVisibility');
+    }
+  }
+
+  /** GetQueueAttributes: how many messages the queue holds, by state. */
+  async attributes(): Promise<QueueAttributes> {
+    try {
+      const res = await this.#client.get(this.#queuePath, 'Queue', this.#options(0));
+      const body = this.#bodyOrThrow(res, 'GetQueueAttributes');
+      return {
+        activeMessages: toNumber(body['ActiveMessages']),
+        inactiveMessages: toNumber(body['InactiveMessages']),
+        delayMessages: toNumber(body['DelayMessages']),
+      };
+    } catch (err) {
+      throw toSmqError(err, 'GetQueueAttributes');
     }
   }
 

@@ -33,6 +33,15 @@ export interface SmqQueueClient {
   ): Promise<{ receiptHandle: string; nextVisibleTimeMs: number }>;
 }
 
+/** What GetQueueAttributes says about a queue's messages. */
+export interface QueueAttributes {
+  /** Visible, waiting to be received. */
+  readonly activeMessages: number;
+  /** Received and not yet deleted or visible again. */
+  readonly inactiveMessages: number;
+  readonly delayMessages: number;
+}
+
 /** Temporary credentials minted by QueryTokenForMnsQueue. */
 export interface SmqCredentials {
   readonly accessKeyId: string;
