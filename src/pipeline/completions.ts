@@ -111,10 +111,6 @@ export class BullMqCompletions implements CompletionSource {
     else this.waiters.set(key, [waiter]);
   }
 
-  get waiting(): number {
-    return this.waiters.size;
-  }
-
   async close(): Promise<void> {
     clearInterval(this.sweepTimer);
     this.closed = true;

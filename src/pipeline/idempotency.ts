@@ -108,7 +108,7 @@ export class IdempotencyStore {
   private readonly commits = new TurnBatcher<Commit, void>(batch => this.sendCommits(batch));
 
   constructor(
-    private readonly redis: RedisClient,
+    redis: RedisClient,
     private readonly keys: KeySpace,
     private readonly ttlSeconds: number,
     private readonly finished: FinishedRecords = { ttlSeconds: 4200, streamMaxLen: 100_000 },
@@ -175,14 +175,5 @@ export class IdempotencyStore {
   /** The done record and the lease of one handler for one receipt, in the order the scripts take them. */
   private recordKeys(handler: string, dedupeKey: string): [done: string, lock: string] {
     return [this.keys.done(handler, dedupeKey), this.keys.lock(handler, dedupeKey)];
-  }
-
-  async isDone(handler: string, dedupeKey: string): Promise<boolean> {
-    return (await this.redis.exists(this.keys.done(handler, dedupeKey))) === 1;
-  }
-
-  /** Forgets that a handler completed a receipt (used by dead-letter replay). */
-  async forget(handler: string, dedupeKey: string): Promise<void> {
-    await this.redis.del(this.keys.done(handler, dedupeKey));
   }
 }

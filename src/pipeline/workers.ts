@@ -63,10 +63,6 @@ export class WorkerPool {
     await Promise.allSettled(this.workers.map(w => w.close(force)));
   }
 
-  get running(): number {
-    return this.workers.length;
-  }
-
   /** Each worker's last word from Redis, for readiness. */
   health(): WorkerState[] {
     return this.workers.map(w => w.state());
