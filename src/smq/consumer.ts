@@ -5,6 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import { sleep } from '../util/async.js';
 import { errorMessage } from '../util/error-message.js';
 import { Backoff } from './backoff.js';
+import { boundSideCalls } from './bounded-client.js';
 import { Credits } from './credits.js';
 import { DeleteBatcher } from './delete-batcher.js';
 import { toDelivery } from './delivery.js';
@@ -63,7 +64,7 @@ export class SmqConsumer extends SafeEmitter<ConsumerEvents> {
     super(options.logger.child({ queueName: consumer.queueName, messageType: consumer.messageType }));
     checkSettings(consumer);
     this.#config = consumer;
-    this.#client = options.client;
+    this.#client = boundSideCalls(options.client);
     this.#credits = new Credits(consumer.maxInFlight);
     this.#health = new PollHealth(this.logger, consumer.endpoint || smq.endpoint);
     const backoff = { baseMs: smq.backoffBaseMs, maxMs: smq.backoffMaxMs, random: options.random };
