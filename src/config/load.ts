@@ -2,7 +2,6 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import convict from 'convict';
 import { ConfigError } from '../errors.js';
-import { MESSAGE_TYPES } from '../receipts/types.js';
 import { displayPath, readConfigFile } from './files.js';
 import { isPlainObject } from '../util/objects.js';
 import {
@@ -15,6 +14,7 @@ import {
 } from './raw-values.js';
 import { loadQueueFiles, normalizeEndpoint } from './queues.js';
 import { checkRedisRelations } from './redis-checks.js';
+import { checkRelations } from './relations.js';
 import { configSchema, configSchemaDocs, schemaNode } from './schema.js';
 import type { ConfigProperties, SchemaLeaf } from './schema.js';
 import type { AppConfig } from './types.js';
@@ -100,60 +100,6 @@ function mergeLayers(
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
-
-/** Checks that involve more than one key; the error names the key that was set. */
-function checkRelations(props: ConfigProperties, sources: Sources, configDir: string, cwd: string): void {
-  const fail = (message: string, ...keys: string[]) => {
-    const key = keys.find(k => sources.has(k)) ?? keys[0];
-    throw new ConfigError(message, key ? sources.get(key) : undefined, key);
-  };
-  const { smq, http, admin } = props;
-  if (smq.leaseLeadMs >= smq.visibilityTimeoutSeconds * 1000) {
-    fail(
-      `smq.leaseLeadMs (${smq.leaseLeadMs}) must be less than smq.visibilityTimeoutSeconds (${smq.visibilityTimeoutSeconds}) in ms`,
-      'smq.leaseLeadMs',
-      'smq.visibilityTimeoutSeconds',
-    );
-  }
-  if (smq.backoffMaxMs < smq.backoffBaseMs) {
-    fail('smq.backoffMaxMs must be >= smq.backoffBaseMs', 'smq.backoffMaxMs', 'smq.backoffBaseMs');
-  }
-  const paths = MESSAGE_TYPES.map(type => http.paths[type]);
-  const dup = paths.find((p, i) => paths.indexOf(p) !== i);
-  if (dup) fail(`two message types share the push path ${dup}`, ...MESSAGE_TYPES.map(t => `http.paths.${t}`));
-  if (Boolean(http.tls.certPath) !== Boolean(http.tls.keyPath)) {
-    fail(
-      'set both http.tls.certPath and http.tls.keyPath, or neither',
-      'http.tls.certPath',
-      'http.tls.keyPath',
-    );
-  }
-  for (const name of ['certPath', 'keyPath'] as const) {
-    const value = http.tls[name];
-    if (value && !existsSync(resolve(configDir, value))) {
-      fail(`file not found: ${displayPath(cwd, resolve(configDir, value))}`, `http.tls.${name}`);
-    }
-  }
-  if (admin.port !== 0 && admin.port === http.port) {
-    fail(
-      'admin.port must differ from http.port (0 serves admin on the HTTP server)',
-      'admin.port',
-      'http.port',
-    );
-  }
-  if (admin.dashboard.enabled) {
-    if (!admin.dashboard.username || !admin.dashboard.password) {
-      fail(
-        'the dashboard needs basic-auth credentials: set admin.dashboard.username and admin.dashboard.password (CAMS_DASHBOARD_PASSWORD)',
-        'admin.dashboard.password',
-        'admin.dashboard.enabled',
-      );
-    }
-    if (http.port === 0 && admin.port === 0) {
-      fail('the dashboard needs a listener: set http.port or admin.port', 'admin.dashboard.enabled');
-    }
-  }
-}
 
 /** Defaults that depend on other keys, and canonical forms of URLs and paths. */
 function finish(props: ConfigProperties, sources: Sources, configDir: string): Mutable<ConfigProperties> {

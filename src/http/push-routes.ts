@@ -1,4 +1,12 @@
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  onRequestHookHandler,
+  onResponseHookHandler,
+} from 'fastify';
 import type { Logger } from '../contracts/logger.js';
 import type { PushEvent } from '../contracts/telemetry.js';
 import { REDACTED, redactText } from '../observability/redact.js';
@@ -34,9 +42,32 @@ const OTHER_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
  * plugin, so its raw-text body parsers and error handler do not touch routes mounted beside it.
  */
 export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = async (app, opts) => {
-  const { logger } = opts;
-  // Every body is read as UTF-8 text whatever the content type (CAMS does not document one; a missing
-  // one is tolerated), so non-JSON gets our own 400 with a sample in the log.
+  readBodiesAsText(app, opts);
+  const guards = guardHooks({
+    secret: opts.secret,
+    allowlist: opts.allowlist,
+    onRefused: (request, why) =>
+      opts.logger.warn('push refused', {
+        event: 'push_refused',
+        reason: why,
+        ip: request.ip,
+        messageType: typeOf(request),
+      }),
+  });
+  const tallies = new WeakMap<FastifyRequest, BatchOutcome>();
+  const onResponse = opts.onPush ? [reportHook(opts.onPush, tallies)] : [];
+  for (const type of MESSAGE_TYPES) {
+    for (const url of urlsFor(opts.paths[type], opts.secret)) {
+      pushRoute(app, opts, { type, url, guards, onResponse, tallies });
+    }
+  }
+};
+
+/**
+ * Every body is read as UTF-8 text whatever the content type (CAMS does not document one; a missing one
+ * is tolerated), so non-JSON gets our own 400 with a sample in the log; a body over the limit gets 413.
+ */
+function readBodiesAsText(app: FastifyInstance, opts: PushRoutesOptions): void {
   app.addContentTypeParser(
     ['application/json', 'text/plain', '*'],
     { parseAs: 'string' },
@@ -44,7 +75,7 @@ export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = async (app, opt
   );
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err.statusCode === 413) {
-      logger.warn('push rejected: body too large', {
+      opts.logger.warn('push rejected: body too large', {
         event: 'push_rejected',
         messageType: typeOf(request),
         reason: 'too_large',
@@ -55,49 +86,43 @@ export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = async (app, opt
     }
     return sendError(reply, err);
   });
+}
 
-  const guards = guardHooks({
-    secret: opts.secret,
-    allowlist: opts.allowlist,
-    onRefused: (request, why) =>
-      logger.warn('push refused', {
-        event: 'push_refused',
-        reason: why,
-        ip: request.ip,
-        messageType: typeOf(request),
-      }),
-  });
-  const tallies = new WeakMap<FastifyRequest, BatchOutcome>();
+interface RouteParts {
+  readonly type: MessageType;
+  readonly url: string;
+  readonly guards: onRequestHookHandler[];
+  readonly onResponse: onResponseHookHandler[];
+  readonly tallies: WeakMap<FastifyRequest, BatchOutcome>;
+}
+
+/** The POST route of one push URL, and a 405 for its other methods. */
+function pushRoute(app: FastifyInstance, opts: PushRoutesOptions, parts: RouteParts): void {
+  const { type, url, guards, tallies } = parts;
+  const config = { messageType: type };
   const stores = { sink: opts.sink, deadLetters: opts.deadLetters, storeTimeoutMs: opts.storeTimeoutMs };
-
-  for (const type of MESSAGE_TYPES) {
-    const config = { messageType: type };
-    const onResponse = opts.onPush ? [reportHook(opts.onPush, tallies)] : [];
-    for (const url of urlsFor(opts.paths[type], opts.secret)) {
-      app.route({
-        method: 'POST',
-        url,
-        bodyLimit: opts.bodyLimitBytes,
-        config,
-        onRequest: guards,
-        onResponse,
-        handler: async (request, reply) => {
-          const outcome = await acceptBatch(type, bodyText(request), Date.now(), stores);
-          tallies.set(request, outcome);
-          return replyTo(reply, type, outcome, opts);
-        },
-      });
-      app.route({
-        method: OTHER_METHODS,
-        url,
-        exposeHeadRoute: false,
-        config,
-        onRequest: [...guards, methodNotAllowed('POST')],
-        handler: async () => undefined, // never reached: the onRequest hook has replied
-      });
-    }
-  }
-};
+  app.route({
+    method: 'POST',
+    url,
+    bodyLimit: opts.bodyLimitBytes,
+    config,
+    onRequest: guards,
+    onResponse: parts.onResponse,
+    handler: async (request, reply) => {
+      const outcome = await acceptBatch(type, bodyText(request), Date.now(), stores);
+      tallies.set(request, outcome);
+      return replyTo(reply, type, outcome, opts);
+    },
+  });
+  app.route({
+    method: OTHER_METHODS,
+    url,
+    exposeHeadRoute: false,
+    config,
+    onRequest: [...guards, methodNotAllowed('POST')],
+    handler: async () => undefined, // never reached: the onRequest hook has replied
+  });
+}
 
 /** With a secret, the path form `/inbound/<secret>` and the query form `/inbound?token=<secret>`. */
 function urlsFor(path: string, secret: string): string[] {

@@ -17,3 +17,16 @@ export interface ReceiptJobResult {
   readonly ran: readonly string[];
   readonly skipped: readonly string[];
 }
+
+/** One attempt of a job, as the processor runs it. */
+export interface Attempt {
+  /** 1-based: failed attempts so far, plus one. What `pipeline.attempts` limits; a crash spends none. */
+  readonly number: number;
+  readonly isLast: boolean;
+  /** Times a worker died (or lost its lock) while running this job. */
+  readonly stalls: number;
+  /** The handlers may have run for this receipt before (see HandlerContext.redelivered). */
+  readonly redelivered: boolean;
+  readonly signal: AbortSignal;
+  readonly jobId?: string;
+}

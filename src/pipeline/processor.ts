@@ -1,10 +1,11 @@
 import type { Logger } from '../contracts/logger.js';
 import type { HandlerFinished, JobFinished } from '../contracts/telemetry.js';
 import { PermanentError } from '../errors.js';
-import type { Handler, HandlerContext, HandlerLookup, HandlerSource } from '../contracts/handler.js';
+import type { Handler, HandlerLookup, HandlerSource } from '../contracts/handler.js';
 import type { AnyReceipt } from '../receipts/types.js';
 import type { Finished, IdempotencyStore, Ran } from './idempotency.js';
-import type { ReceiptJobData, ReceiptJobResult } from './job.js';
+import { HandlerCalls } from './handler-call.js';
+import type { Attempt, ReceiptJobData, ReceiptJobResult } from './job.js';
 import { delay } from '../util/async.js';
 import type { DeadLetterSink, JobOutcome } from '../contracts/pipeline.js';
 import { errorMessage } from '../util/error-message.js';
@@ -26,18 +27,6 @@ export interface ProcessorOptions {
   readonly onHandlerFinished?: (event: HandlerFinished) => void;
   /** Called once per attempt, after its outcome is known (metrics: processed, end-to-end latency). */
   readonly onJobFinished?: (event: JobFinished) => void;
-}
-
-export interface Attempt {
-  /** 1-based: failed attempts so far, plus one. What `pipeline.attempts` limits; a crash spends none. */
-  readonly number: number;
-  readonly isLast: boolean;
-  /** Times a worker died (or lost its lock) while running this job. */
-  readonly stalls: number;
-  /** The handlers may have run for this receipt before (see HandlerContext.redelivered). */
-  readonly redelivered: boolean;
-  readonly signal: AbortSignal;
-  readonly jobId?: string;
 }
 
 /** A handler's lease outlives its timeout by this much: time to write its record. */
@@ -93,9 +82,11 @@ type Outcome =
  * retry re-runs only the ones that failed.
  */
 export class ReceiptProcessor {
-  private readonly stopping = new AbortListeners();
+  private readonly calls: HandlerCalls;
 
-  constructor(private readonly opts: ProcessorOptions) {}
+  constructor(private readonly opts: ProcessorOptions) {
+    this.calls = new HandlerCalls(opts);
+  }
 
   async process(data: ReceiptJobData, attempt: Attempt): Promise<ReceiptJobResult> {
     const set = this.opts.handlers.acquire();
@@ -124,30 +115,38 @@ export class ReceiptProcessor {
         0,
       );
     }
-    const outcomes = await Promise.all(handlers.map(h => this.runOnce(set, h, data, attempt)));
-    const failed = outcomes.filter((o): o is Extract<Outcome, { state: 'failed' }> => o.state === 'failed');
-    const ranRecords = outcomes.flatMap(o => (o.state === 'ran' ? [o.ran] : []));
-    const ran = ranRecords.map(r => r.handler);
-    const busy = outcomes.filter((o): o is Extract<Outcome, { state: 'busy' }> => o.state === 'busy');
-    if (failed.length === 0 && busy.length > 0) {
-      await this.commit(ranRecords);
+    const outcomes = sortOutcomes(await Promise.all(handlers.map(h => this.runOnce(set, h, data, attempt))));
+    const ran = outcomes.ran.map(r => r.handler);
+    if (outcomes.failed.length > 0) return this.failedAttempt(data, attempt, outcomes);
+    if (outcomes.busy.length > 0) {
+      await this.commit(outcomes.ran);
       this.jobFinished(data, attempt, 'retry', ran.length);
-      throw new HandlerBusyError(Math.max(...busy.map(b => b.retryInMs)));
+      throw new HandlerBusyError(Math.max(...outcomes.busy.map(b => b.retryInMs)));
     }
-    if (failed.length === 0) {
-      // The handlers' records and the job's finished record in one round trip.
-      await this.commit(ranRecords, this.finishedRecord(data, attempt, 'completed'));
-      this.jobFinished(data, attempt, 'completed', ran.length);
-      return { ran, skipped: outcomes.filter(o => o.state === 'skipped').map(o => o.handler) };
-    }
-    await this.commit(ranRecords);
+    // The handlers' records and the job's finished record in one round trip.
+    await this.commit(outcomes.ran, this.finishedRecord(data, attempt, 'completed'));
+    this.jobFinished(data, attempt, 'completed', ran.length);
+    return { ran, skipped: outcomes.skipped };
+  }
+
+  /**
+   * Some handler failed: what ran is recorded, the failed handlers' leases are let go, and the job is
+   * retried, or dead-lettered after its last attempt (at once for a PermanentError).
+   */
+  private async failedAttempt(
+    data: ReceiptJobData,
+    attempt: Attempt,
+    outcomes: SortedOutcomes,
+  ): Promise<never> {
+    const { failed } = outcomes;
+    await this.commit(outcomes.ran);
     await Promise.all(
       failed.map(f => this.opts.idempotency.release(f.handler, f.key, f.token).catch(() => undefined)),
     );
     const permanent = failed.some(f => f.error instanceof PermanentError);
     const summary = failed.map(f => `${f.handler}: ${errorMessage(f.error)}`).join('; ');
     if (!permanent && !attempt.isLast) {
-      this.jobFinished(data, attempt, 'retry', ran.length);
+      this.jobFinished(data, attempt, 'retry', outcomes.ran.length);
       throw new Error(summary);
     }
     const reason = permanent ? 'permanent' : 'failed';
@@ -157,7 +156,7 @@ export class ReceiptProcessor {
       reason,
       summary,
       failed.map(f => f.handler),
-      ran.length,
+      outcomes.ran.length,
     );
   }
 
@@ -257,7 +256,7 @@ export class ReceiptProcessor {
     if (claim.state === 'busy') return { handler: handler.name, state: 'busy', retryInMs: claim.retryInMs };
     const started = Date.now();
     try {
-      await this.invoke(handler, data, key, attempt);
+      await this.calls.call(handler, data, key, attempt);
       this.finished(handler, data, started, true);
       return {
         handler: handler.name,
@@ -276,69 +275,6 @@ export class ReceiptProcessor {
     }
   }
 
-  private async invoke(
-    handler: Handler,
-    data: ReceiptJobData,
-    dedupeKey: string,
-    attempt: Attempt,
-  ): Promise<void> {
-    const { logger, parseInbound, handlerTimeoutMs } = this.opts;
-    // Built on first use: most handlers never log, look at the parsed message or at their signal.
-    let childLogger: Logger | undefined;
-    let parsed: { value: unknown } | undefined;
-    let controller: AbortController | undefined;
-    let abortedWith: Error | undefined;
-    const ctx: HandlerContext = {
-      messageType: data.messageType,
-      source: data.source,
-      queueName: data.queueName,
-      dedupeKey,
-      attempt: attempt.number,
-      redelivered: attempt.redelivered,
-      get parsedMessage() {
-        parsed ??= { value: data.messageType === 'ChatAppInbound' ? parseInbound(data.receipt) : undefined };
-        return parsed.value;
-      },
-      get logger() {
-        return (childLogger ??= logger.child({
-          handler: handler.name,
-          messageType: data.messageType,
-          dedupeKey,
-        }));
-      },
-      get signal() {
-        if (!controller) {
-          controller = new AbortController();
-          if (abortedWith) controller.abort(abortedWith);
-        }
-        return controller.signal;
-      },
-    };
-    let timer: NodeJS.Timeout | undefined;
-    let forget: (() => void) | undefined;
-    try {
-      // A handler that ignores its signal still loses the race, so a hung handler cannot pin a worker slot.
-      // One timer per call, cleared the moment the handler settles: AbortSignal.timeout would keep every
-      // call's timer (and what it holds) alive for handlerTimeoutMs.
-      await new Promise<void>((resolve, reject) => {
-        const fail = (error: Error): void => {
-          abortedWith = error;
-          controller?.abort(error);
-          reject(error);
-        };
-        if (attempt.signal.aborted) return fail(new Error('aborted'));
-        forget = this.stopping.add(attempt.signal, () => fail(new Error('aborted')));
-        timer = setTimeout(() => fail(new Error(`timed out after ${handlerTimeoutMs} ms`)), handlerTimeoutMs);
-        Promise.resolve()
-          .then(() => handler.handle(data.receipt as never, ctx as never))
-          .then(resolve, reject);
-      });
-    } finally {
-      clearTimeout(timer);
-      forget?.();
-    }
-  }
-
   private finished(handler: Handler, data: ReceiptJobData, started: number, ok: boolean): void {
     this.opts.onHandlerFinished?.({
       handler: handler.name,
@@ -349,24 +285,22 @@ export class ReceiptProcessor {
   }
 }
 
-/**
- * One 'abort' listener per signal, fanning out to the calls running under it: cheaper than adding and
- * removing a listener on the shared shutdown signal for every handler call.
- */
-class AbortListeners {
-  private readonly bySignal = new WeakMap<AbortSignal, Set<() => void>>();
+type Failed = Extract<Outcome, { state: 'failed' }>;
+type Busy = Extract<Outcome, { state: 'busy' }>;
 
-  /** Calls `fn` when `signal` aborts; returns what stops that. */
-  add(signal: AbortSignal, fn: () => void): () => void {
-    let set = this.bySignal.get(signal);
-    if (!set) {
-      const calls = new Set<() => void>();
-      signal.addEventListener('abort', () => [...calls].forEach(call => call()), { once: true });
-      this.bySignal.set(signal, calls);
-      set = calls;
-    }
-    const calls = set;
-    calls.add(fn);
-    return () => calls.delete(fn);
-  }
+interface SortedOutcomes {
+  readonly ran: readonly LeasedRun[];
+  readonly skipped: string[];
+  readonly busy: readonly Busy[];
+  readonly failed: readonly Failed[];
+}
+
+/** The handlers' outcomes by kind, each in handler order. */
+function sortOutcomes(outcomes: readonly Outcome[]): SortedOutcomes {
+  return {
+    ran: outcomes.flatMap(o => (o.state === 'ran' ? [o.ran] : [])),
+    skipped: outcomes.filter(o => o.state === 'skipped').map(o => o.handler),
+    busy: outcomes.filter((o): o is Busy => o.state === 'busy'),
+    failed: outcomes.filter((o): o is Failed => o.state === 'failed'),
+  };
 }

@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { PermanentError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import type { Handler } from '../../contracts/handler.js';
+import type { Handler, HandlerContext } from '../../contracts/handler.js';
+import type { AnyReceipt } from '../../receipts/types.js';
 import type { Options } from './options.js';
 import {
   OptionError,
@@ -33,17 +34,9 @@ export interface ForwardDeps {
  * `messageTypes` (default all), `name` (default `forward`).
  */
 export function createForwardHandler(options: Options, deps: ForwardDeps = {}): Handler {
-  rejectUnknownOptions(options, ['url', 'secret', 'timeoutMs', 'messageTypes', 'name']);
-  const url = urlOption(options['url']);
-  const secret = options['secret'];
-  if (secret !== undefined && (typeof secret !== 'string' || secret === '')) {
-    throw new OptionError('options.secret must be a non-empty string');
-  }
-  const timeoutMs = positiveIntegerOption(options, 'timeoutMs', DEFAULT_FORWARD_TIMEOUT_MS);
-  const name = nameOption(options, 'forward');
-  // Where requests go, without credentials or query (either may hold a token), for errors and logs.
-  const target = `${url.origin}${url.pathname}`;
-  if (secret === undefined) {
+  const settings = forwardSettings(options);
+  const { name, target } = settings;
+  if (settings.secret === undefined) {
     deps.logger?.warn('forward handler has no secret: the receiver cannot verify where receipts come from', {
       event: 'forward_unsigned',
       handler: name,
@@ -53,39 +46,66 @@ export function createForwardHandler(options: Options, deps: ForwardDeps = {}): 
   return {
     name,
     messageTypes: messageTypesOption(options),
-    async handle(receipt, ctx) {
-      const body = JSON.stringify(receipt);
-      const timestamp = String(Math.floor(Date.now() / 1000));
-      const headers: Record<string, string> = {
-        'content-type': 'application/json; charset=utf-8',
-        'x-cams-message-type': ctx.messageType,
-        'x-cams-dedupe-key': encodeURIComponent(ctx.dedupeKey),
-        'x-cams-source': ctx.source,
-        'x-cams-attempt': String(ctx.attempt),
-        'x-cams-timestamp': timestamp,
-      };
-      if (secret !== undefined)
-        headers['x-cams-signature'] = `sha256=${signForward(secret, timestamp, body)}`;
-      const startedMs = Date.now();
-      const response = await post(url, target, headers, body, timeoutMs, ctx.signal);
-      // The body is not used; draining it lets the connection be reused.
-      await response.body?.cancel().catch(() => undefined);
-      const { status } = response;
-      if (status >= 200 && status < 300) {
-        ctx.logger.debug('receipt forwarded', {
-          event: 'receipt_forwarded',
-          url: target,
-          status,
-          durationMs: Date.now() - startedMs,
-        });
-        return;
-      }
-      const message = `forward to ${target} answered HTTP ${status}`;
-      if (status >= 400 && status < 500 && status !== 408 && status !== 429)
-        throw new PermanentError(message);
-      throw new Error(message);
-    },
+    handle: (receipt, ctx) => forward(settings, receipt, ctx),
   };
+}
+
+interface ForwardSettings {
+  readonly name: string;
+  readonly url: URL;
+  /** Where requests go, without credentials or query (either may hold a token), for errors and logs. */
+  readonly target: string;
+  readonly secret: string | undefined;
+  readonly timeoutMs: number;
+}
+
+function forwardSettings(options: Options): ForwardSettings {
+  rejectUnknownOptions(options, ['url', 'secret', 'timeoutMs', 'messageTypes', 'name']);
+  const url = urlOption(options['url']);
+  const secret = options['secret'];
+  if (secret !== undefined && (typeof secret !== 'string' || secret === '')) {
+    throw new OptionError('options.secret must be a non-empty string');
+  }
+  return {
+    name: nameOption(options, 'forward'),
+    url,
+    target: `${url.origin}${url.pathname}`,
+    secret,
+    timeoutMs: positiveIntegerOption(options, 'timeoutMs', DEFAULT_FORWARD_TIMEOUT_MS),
+  };
+}
+
+/** POSTs one receipt; a 4xx other than 408 and 429 is permanent, anything else but a 2xx is retried. */
+async function forward(settings: ForwardSettings, receipt: AnyReceipt, ctx: HandlerContext): Promise<void> {
+  const { url, target, secret, timeoutMs } = settings;
+  const body = JSON.stringify(receipt);
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const headers: Record<string, string> = {
+    'content-type': 'application/json; charset=utf-8',
+    'x-cams-message-type': ctx.messageType,
+    'x-cams-dedupe-key': encodeURIComponent(ctx.dedupeKey),
+    'x-cams-source': ctx.source,
+    'x-cams-attempt': String(ctx.attempt),
+    'x-cams-timestamp': timestamp,
+  };
+  if (secret !== undefined) headers['x-cams-signature'] = `sha256=${signForward(secret, timestamp, body)}`;
+  const startedMs = Date.now();
+  const response = await post(url, target, headers, body, timeoutMs, ctx.signal);
+  // The body is not used; draining it lets the connection be reused.
+  await response.body?.cancel().catch(() => undefined);
+  const { status } = response;
+  if (status >= 200 && status < 300) {
+    ctx.logger.debug('receipt forwarded', {
+      event: 'receipt_forwarded',
+      url: target,
+      status,
+      durationMs: Date.now() - startedMs,
+    });
+    return;
+  }
+  const message = `forward to ${target} answered HTTP ${status}`;
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) throw new PermanentError(message);
+  throw new Error(message);
 }
 
 /** The hex HMAC-SHA256 a receiver recomputes to check `X-Cams-Signature` (after `sha256=`). */

@@ -1,0 +1,125 @@
+import type { Handler, HandlerContext } from '../contracts/handler.js';
+import type { Logger } from '../contracts/logger.js';
+import type { AnyReceipt } from '../receipts/types.js';
+import type { Attempt, ReceiptJobData } from './job.js';
+
+export interface HandlerCallOptions {
+  readonly logger: Logger;
+  readonly handlerTimeoutMs: number;
+  readonly parseInbound: (receipt: AnyReceipt) => unknown;
+}
+
+/** Runs one handler on one receipt: builds its `ctx`, and bounds the call by the handler timeout. */
+export class HandlerCalls {
+  readonly #o: HandlerCallOptions;
+  readonly #stopping = new AbortListeners();
+
+  constructor(options: HandlerCallOptions) {
+    this.#o = options;
+  }
+
+  /** Resolves when the handler returned; rejects when it threw, timed out, or the attempt was aborted. */
+  async call(handler: Handler, data: ReceiptJobData, dedupeKey: string, attempt: Attempt): Promise<void> {
+    const { handlerTimeoutMs } = this.#o;
+    const abort = new LazyAbort();
+    const ctx = this.#context(handler, data, dedupeKey, attempt, abort);
+    let timer: NodeJS.Timeout | undefined;
+    let forget: (() => void) | undefined;
+    try {
+      // A handler that ignores its signal still loses the race, so a hung handler cannot pin a worker slot.
+      // One timer per call, cleared the moment the handler settles: AbortSignal.timeout would keep every
+      // call's timer (and what it holds) alive for handlerTimeoutMs.
+      await new Promise<void>((resolve, reject) => {
+        const fail = (error: Error): void => {
+          abort.abort(error);
+          reject(error);
+        };
+        if (attempt.signal.aborted) return fail(new Error('aborted'));
+        forget = this.#stopping.add(attempt.signal, () => fail(new Error('aborted')));
+        timer = setTimeout(() => fail(new Error(`timed out after ${handlerTimeoutMs} ms`)), handlerTimeoutMs);
+        Promise.resolve()
+          .then(() => handler.handle(data.receipt as never, ctx as never))
+          .then(resolve, reject);
+      });
+    } finally {
+      clearTimeout(timer);
+      forget?.();
+    }
+  }
+
+  /** The handler's `ctx`. Built on first use: most handlers never log, parse the message or read their signal. */
+  #context(
+    handler: Handler,
+    data: ReceiptJobData,
+    dedupeKey: string,
+    attempt: Attempt,
+    abort: LazyAbort,
+  ): HandlerContext {
+    const { logger, parseInbound } = this.#o;
+    let childLogger: Logger | undefined;
+    let parsed: { value: unknown } | undefined;
+    return {
+      messageType: data.messageType,
+      source: data.source,
+      queueName: data.queueName,
+      dedupeKey,
+      attempt: attempt.number,
+      redelivered: attempt.redelivered,
+      get parsedMessage() {
+        parsed ??= { value: data.messageType === 'ChatAppInbound' ? parseInbound(data.receipt) : undefined };
+        return parsed.value;
+      },
+      get logger() {
+        return (childLogger ??= logger.child({
+          handler: handler.name,
+          messageType: data.messageType,
+          dedupeKey,
+        }));
+      },
+      get signal() {
+        return abort.signal;
+      },
+    };
+  }
+}
+
+/** An abort whose AbortController exists only once someone asks for its signal (most calls never do). */
+class LazyAbort {
+  #controller?: AbortController;
+  #reason?: Error;
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#reason) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: Error): void {
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
+/**
+ * One 'abort' listener per signal, fanning out to the calls running under it: cheaper than adding and
+ * removing a listener on the shared shutdown signal for every handler call.
+ */
+class AbortListeners {
+  readonly #bySignal = new WeakMap<AbortSignal, Set<() => void>>();
+
+  /** Calls `fn` when `signal` aborts; returns what stops that. */
+  add(signal: AbortSignal, fn: () => void): () => void {
+    let calls = this.#bySignal.get(signal);
+    if (!calls) {
+      const created = new Set<() => void>();
+      signal.addEventListener('abort', () => [...created].forEach(call => call()), { once: true });
+      this.#bySignal.set(signal, created);
+      calls = created;
+    }
+    const set = calls;
+    set.add(fn);
+    return () => set.delete(fn);
+  }
+}
