@@ -102,7 +102,36 @@ function credentialLine(check: CredentialCheck | undefined): string {
 
 /** `cams-receipts check-config`: validates the configuration and prints it, secrets redacted. */
 export const checkConfigCommand: Command = async (args, io) => {
-  let values: { config?: string; json?: boolean; offline?: boolean; help?: boolean };
+  const values = parseOptions(args, io);
+  if (typeof values === 'number') return values;
+  /** Reports what failed (stderr, and the JSON object with --json); the exit code is 1. */
+  const invalid = (what: string, err: unknown): number => {
+    const details = errorDetails(err);
+    writeLine(io.stderr, `invalid ${what}: ${details.message}`);
+    if (values.json) writeLine(io.stdout, JSON.stringify({ ok: false, error: details }));
+    return 1;
+  };
+  let config: AppConfig;
+  try {
+    config = loadConfig({ cwd: io.cwd, env: io.env, configDir: values.config });
+  } catch (err) {
+    return invalid('configuration', err);
+  }
+  const checked = await checkAll(config, values.offline === true, io.env);
+  if ('failed' in checked) return invalid(checked.failed, checked.error);
+  report(io, values.json === true, checked);
+  return 0;
+};
+
+interface CheckOptions {
+  readonly config?: string;
+  readonly json?: boolean;
+  readonly offline?: boolean;
+}
+
+/** The options, or the exit code when they are wrong (usage printed) or --help was asked. */
+function parseOptions(args: readonly string[], io: CliIo): CheckOptions | number {
+  let values: CheckOptions & { help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...args],
@@ -119,63 +148,70 @@ export const checkConfigCommand: Command = async (args, io) => {
     writeLine(io.stderr, `check-config: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  if (values.help) {
-    writeLine(io.stdout, USAGE);
-    return 0;
-  }
-  /** Reports what failed (stderr, and the JSON object with --json); the exit code is 1. */
-  const invalid = (what: string, err: unknown): number => {
-    const details = errorDetails(err);
-    writeLine(io.stderr, `invalid ${what}: ${details.message}`);
-    if (values.json) writeLine(io.stdout, JSON.stringify({ ok: false, error: details }));
-    return 1;
-  };
-  let config: AppConfig;
-  try {
-    config = loadConfig({ cwd: io.cwd, env: io.env, configDir: values.config });
-  } catch (err) {
-    return invalid('configuration', err);
-  }
+  if (!values.help) return values;
+  writeLine(io.stdout, USAGE);
+  return 0;
+}
+
+interface CheckReport {
+  readonly config: AppConfig;
+  readonly handlers: readonly string[] | undefined;
+  readonly redis: RedisCheck | undefined;
+  readonly credentials: CredentialCheck | undefined;
+  readonly warnings: readonly string[];
+}
+
+/** The handlers, Redis (unless offline) and credential checks, or which of them failed and why. */
+async function checkAll(
+  config: AppConfig,
+  offline: boolean,
+  env: CliIo['env'],
+): Promise<CheckReport | { failed: string; error: unknown }> {
   let handlers: readonly string[] | undefined;
   try {
     handlers = await checkHandlers(config);
-  } catch (err) {
-    return invalid('handlers', err);
+  } catch (error) {
+    return { failed: 'handlers', error };
   }
   let redis: RedisCheck | undefined;
   try {
-    redis = values.offline ? undefined : await checkRedis(config);
-  } catch (err) {
-    return invalid('Redis topology', err);
+    redis = offline ? undefined : await checkRedis(config);
+  } catch (error) {
+    return { failed: 'Redis topology', error };
   }
-  const credentials = await checkCredentials(config, io.env);
+  const credentials = await checkCredentials(config, env);
   const warnings = configWarnings(config);
   if (redis && !redis.reachable) warnings.push(`${redis.description}; \`start\` will wait for it`);
   if (credentials?.error) {
     warnings.unshift(`no account credential was found; \`start\` will refuse to run: ${credentials.error}`);
   }
-  if (values.json) {
+  return { config, handlers, redis, credentials, warnings };
+}
+
+function report(io: CliIo, json: boolean, r: CheckReport): void {
+  const { redis } = r;
+  if (json) {
     const out = {
       ok: true,
-      config: redactConfig(config),
-      handlers,
-      credentials: credentials ?? null,
+      config: redactConfig(r.config),
+      handlers: r.handlers,
+      credentials: r.credentials ?? null,
       redis: redis
         ? { reachable: redis.reachable, description: redis.description, topology: redis.topology }
         : null,
-      warnings,
+      warnings: r.warnings,
     };
     writeLine(io.stdout, JSON.stringify(out));
-    return 0;
+    return;
   }
-  writeLine(io.stdout, JSON.stringify(redactConfig(config), null, 2));
-  writeLine(io.stdout, consumerSummary(config));
-  writeLine(io.stdout, credentialLine(credentials));
+  writeLine(io.stdout, JSON.stringify(redactConfig(r.config), null, 2));
+  writeLine(io.stdout, consumerSummary(r.config));
+  writeLine(io.stdout, credentialLine(r.credentials));
+  const redisLine = redis?.topology ? redis.description : redis ? 'unreachable' : 'not checked (--offline)';
+  writeLine(io.stdout, `redis: ${redisLine}`);
   writeLine(
     io.stdout,
-    `redis: ${redis?.topology ? redis.description : redis ? 'unreachable' : 'not checked (--offline)'}`,
+    r.handlers ? `handlers: ${r.handlers.join(', ')}` : 'handlers: not loaded (role poller)',
   );
-  writeLine(io.stdout, handlers ? `handlers: ${handlers.join(', ')}` : 'handlers: not loaded (role poller)');
-  for (const warning of warnings) writeLine(io.stderr, `warning: ${warning}`);
-  return 0;
-};
+  for (const warning of r.warnings) writeLine(io.stderr, `warning: ${warning}`);
+}

@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
+import type { AppConfig } from '../config/types.js';
 import { Daemon } from '../daemon.js';
 import { PrivateRedisServer, REDIS_INSTALL_HINT, freePort } from '../local/private-redis.js';
-import { startEmulator } from '../emulator/index.js';
+import { startEmulator, type EmulatorHandle } from '../emulator/index.js';
 import { createLogger } from '../observability/logger.js';
 import { describeTarget } from '../redis/options.js';
 import { writeLine, type CliIo, type Command } from './io.js';
+import { untilAborted } from '../util/async.js';
 import { errorMessage } from '../util/error-message.js';
 
 const HELP = `Usage: cams-receipts demo [--rate <receipts/s>] [--duplicate-ratio <0..1>] [--http-port <port>]
@@ -65,65 +67,32 @@ function redisEnvironment(env: CliIo['env']): Record<string, string> {
 }
 
 async function runDemo(io: CliIo, rate: number, duplicateRatio: number, httpPort?: number): Promise<number> {
-  let redis: PrivateRedisServer | undefined;
   const redisEnv = redisEnvironment(io.env);
-  const given = ['REDIS_URL', 'CAMS_REDIS_CLUSTER_NODES', 'CAMS_REDIS_SENTINELS'].some(
-    name => redisEnv[name],
-  );
-  if (!given) {
-    if (!PrivateRedisServer.isInstalled()) {
-      writeLine(
-        io.stderr,
-        `The demo needs a redis-server binary. Install it with:\n\n  ${REDIS_INSTALL_HINT}\n`,
-      );
-      return 1;
-    }
-    // Its own process group: a Ctrl-C meant for the demo must not kill Redis before the daemon drains.
-    redis = await PrivateRedisServer.start({ ownProcessGroup: true });
-  }
+  const redis = await demoRedis(io, redisEnv);
+  if (!redis) return 1;
   const emulator = await startEmulator({ port: 0, ratePerSecond: rate, duplicateRatio });
   const password = randomBytes(9).toString('base64url');
   const config = loadConfig({
     cwd: io.cwd,
     env: { ...redisEnv, NODE_ENV: 'development' },
     configDir: EMULATOR_CONFIG,
-    overrides: {
-      ...(redis ? { 'redis.url': redis.url } : {}),
-      'smq.endpoint': emulator.endpoint,
-      'smq.tokenEndpoint': emulator.endpoint,
-      'smq.accountId': emulator.accountId,
-      'http.port': httpPort ?? (await freePort()),
-      'admin.dashboard.enabled': true,
-      'admin.dashboard.username': 'demo',
-      'admin.dashboard.password': password,
-      'log.format': 'pretty',
-    },
+    overrides: demoOverrides(redis.server, emulator, httpPort ?? (await freePort()), password),
   });
-  const logger = createLogger(config.log);
-  const daemon = new Daemon({ config, logger });
+  const daemon = new Daemon({ config, logger: createLogger(config.log) });
   try {
     await daemon.start();
-    const url = daemon.url ?? '';
-    writeLine(
-      io.stdout,
-      [
-        '',
-        'cams-receipts demo is running (Ctrl-C to stop)',
-        `  SMQ emulator      ${emulator.endpoint}   (stats: ${emulator.endpoint}/_emulator/stats)`,
-        `  Redis             ${redis ? `${redis.url} (private, discarded on exit)` : describeTarget(config.redis)}`,
-        `  HTTP push         ${url}${config.http.paths.ChatAppStatus}  ${url}${config.http.paths.ChatAppInbound}  ${url}${config.http.paths.ChatAppAudit}`,
-        `  Dashboard         ${url}/admin   (user demo, password ${password})`,
-        `  Metrics           ${url}/metrics`,
-        `  Health            ${url}/healthz   ${url}/readyz`,
-        `  Generating        ${rate} receipts/s, ${Math.round(duplicateRatio * 100)}% enqueued twice`,
-        '',
-      ].join('\n'),
-    );
+    const facts = {
+      url: daemon.url ?? '',
+      config,
+      emulator,
+      redis: redis.server,
+      password,
+      rate,
+      duplicateRatio,
+    };
+    writeLine(io.stdout, banner(facts));
     io.notifyReady();
-    await new Promise<void>(resolve => {
-      if (io.shutdown.aborted) resolve();
-      else io.shutdown.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilAborted(io.shutdown);
     writeLine(io.stdout, 'stopping…');
     return 0;
   } catch (err) {
@@ -132,6 +101,78 @@ async function runDemo(io: CliIo, rate: number, duplicateRatio: number, httpPort
   } finally {
     await daemon.stop().catch(() => undefined);
     await emulator.close();
-    await redis?.destroy();
+    await redis.server?.destroy();
   }
+}
+
+/**
+ * The Redis the environment names (REDIS_URL, a cluster or sentinels), or else a private redis-server of the
+ * demo's own; undefined (said why) when there is neither.
+ */
+async function demoRedis(
+  io: CliIo,
+  redisEnv: Readonly<Record<string, string | undefined>>,
+): Promise<{ server?: PrivateRedisServer } | undefined> {
+  const given = ['REDIS_URL', 'CAMS_REDIS_CLUSTER_NODES', 'CAMS_REDIS_SENTINELS'].some(
+    name => redisEnv[name],
+  );
+  if (given) return {};
+  if (!PrivateRedisServer.isInstalled()) {
+    writeLine(
+      io.stderr,
+      `The demo needs a redis-server binary. Install it with:\n\n  ${REDIS_INSTALL_HINT}\n`,
+    );
+    return undefined;
+  }
+  // Its own process group: a Ctrl-C meant for the demo must not kill Redis before the daemon drains.
+  return { server: await PrivateRedisServer.start({ ownProcessGroup: true }) };
+}
+
+/** The emulator configuration, pointed at this demo's Redis, emulator and port, with the dashboard on. */
+function demoOverrides(
+  redis: PrivateRedisServer | undefined,
+  emulator: EmulatorHandle,
+  httpPort: number,
+  password: string,
+): Record<string, string | number | boolean> {
+  return {
+    ...(redis ? { 'redis.url': redis.url } : {}),
+    'smq.endpoint': emulator.endpoint,
+    'smq.tokenEndpoint': emulator.endpoint,
+    'smq.accountId': emulator.accountId,
+    'http.port': httpPort,
+    'admin.dashboard.enabled': true,
+    'admin.dashboard.username': 'demo',
+    'admin.dashboard.password': password,
+    'log.format': 'pretty',
+  };
+}
+
+interface BannerFacts {
+  readonly url: string;
+  readonly config: AppConfig;
+  readonly emulator: EmulatorHandle;
+  readonly redis: PrivateRedisServer | undefined;
+  readonly password: string;
+  readonly rate: number;
+  readonly duplicateRatio: number;
+}
+
+/** What the demo prints once it runs: where everything is. */
+function banner(f: BannerFacts): string {
+  const { url, emulator } = f;
+  const paths = f.config.http.paths;
+  const redis = f.redis ? `${f.redis.url} (private, discarded on exit)` : describeTarget(f.config.redis);
+  return [
+    '',
+    'cams-receipts demo is running (Ctrl-C to stop)',
+    `  SMQ emulator      ${emulator.endpoint}   (stats: ${emulator.endpoint}/_emulator/stats)`,
+    `  Redis             ${redis}`,
+    `  HTTP push         ${url}${paths.ChatAppStatus}  ${url}${paths.ChatAppInbound}  ${url}${paths.ChatAppAudit}`,
+    `  Dashboard         ${url}/admin   (user demo, password ${f.password})`,
+    `  Metrics           ${url}/metrics`,
+    `  Health            ${url}/healthz   ${url}/readyz`,
+    `  Generating        ${f.rate} receipts/s, ${Math.round(f.duplicateRatio * 100)}% enqueued twice`,
+    '',
+  ].join('\n');
 }

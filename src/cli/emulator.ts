@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { writeLine, type Command } from './io.js';
 import { createLogger } from '../observability/logger.js';
-import { startEmulator } from '../emulator/index.js';
+import { startEmulator, type EmulatorHandle } from '../emulator/index.js';
 import {
   DEFAULT_ACCESS_KEY_ID,
   DEFAULT_ACCESS_KEY_SECRET,
@@ -10,6 +10,7 @@ import {
   type EmulatorOptions,
 } from '../emulator/options.js';
 import { errorMessage } from '../util/error-message.js';
+import { untilAborted } from '../util/async.js';
 
 const USAGE = `Usage: cams-receipts emulator [options]
 
@@ -53,26 +54,23 @@ function parseQueues(specs: readonly string[] | undefined): EmulatorOptions['que
   });
 }
 
+const OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'access-key-id': { type: 'string' },
+  'access-key-secret': { type: 'string' },
+  queue: { type: 'string', multiple: true },
+  'visibility-timeout': { type: 'string' },
+  'token-ttl': { type: 'string' },
+  rate: { type: 'string' },
+  'duplicate-ratio': { type: 'string' },
+  'account-id': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 function parseOptions(args: readonly string[]): EmulatorOptions & { help: boolean; logLevel: string } {
-  const { values } = parseArgs({
-    args: [...args],
-    strict: true,
-    allowPositionals: false,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'access-key-id': { type: 'string' },
-      'access-key-secret': { type: 'string' },
-      queue: { type: 'string', multiple: true },
-      'visibility-timeout': { type: 'string' },
-      'token-ttl': { type: 'string' },
-      rate: { type: 'string' },
-      'duplicate-ratio': { type: 'string' },
-      'account-id': { type: 'string' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values } = parseArgs({ args: [...args], strict: true, allowPositionals: false, options: OPTIONS });
   const id = values['access-key-id'];
   const secret = values['access-key-secret'];
   if ((id === undefined) !== (secret === undefined)) {
@@ -122,8 +120,19 @@ export const emulatorCommand: Command = async (args, io) => {
     writeLine(io.stderr, `cams-receipts emulator: ${errorMessage(err)}`);
     return 1;
   }
+  writeLine(io.stdout, banner(emulator));
+  io.notifyReady();
+
+  await untilAborted(io.shutdown);
+  writeLine(io.stdout, 'stopping emulator');
+  await emulator.close();
+  return 0;
+};
+
+/** Where the emulator listens and what it serves. */
+function banner(emulator: EmulatorHandle): string {
   const rate = emulator.configureGenerator({});
-  const lines = [
+  return [
     `SMQ emulator listening on ${emulator.endpoint}`,
     `  MNS endpoint and token endpoint: ${emulator.endpoint}`,
     `  account id:   ${emulator.accountId}`,
@@ -134,15 +143,5 @@ export const emulatorCommand: Command = async (args, io) => {
     `  generator:    ${rate.ratePerSecond} receipts/s, duplicate ratio ${rate.duplicateRatio}`,
     `  stats:        ${emulator.endpoint}/_emulator/stats`,
     'Press Ctrl-C to stop.',
-  ];
-  writeLine(io.stdout, lines.join('\n'));
-  io.notifyReady();
-
-  await new Promise<void>(resolve => {
-    if (io.shutdown.aborted) resolve();
-    else io.shutdown.addEventListener('abort', () => resolve(), { once: true });
-  });
-  writeLine(io.stdout, 'stopping emulator');
-  await emulator.close();
-  return 0;
-};
+  ].join('\n');
+}

@@ -7,6 +7,7 @@ import { CamsError } from '../errors.js';
 import { createLogger, flushLogger, type Logger } from '../observability/logger.js';
 import { writeLine, type CliIo, type Command } from './io.js';
 import { errorMessage } from '../util/error-message.js';
+import { untilAborted } from '../util/async.js';
 
 const HELP = `Usage: cams-receipts start [--config <dir>] [--role all|poller|worker]
 
@@ -65,35 +66,35 @@ async function run(
     return 1;
   }
   const daemon = new Daemon({ config, logger, account });
-  try {
-    await daemon.start(io.shutdown);
-  } catch (err) {
-    if (io.shutdown.aborted) {
-      // A SIGTERM while waiting for Redis: a requested stop, not a failure.
-      logger.info('stopped before startup completed', { event: 'startup_aborted' });
-      await daemon.stop().catch(() => undefined);
-      await flushLogger(logger);
-      return 0;
-    }
-    const code = err instanceof CamsError ? ` (${err.code})` : '';
-    logger.error(`startup failed${code}: ${errorMessage(err)}`, {
-      event: 'startup_failed',
-    });
-    await daemon.stop().catch(() => undefined);
-    await flushLogger(logger);
-    return 1;
-  }
+  const started = await startDaemon(daemon, io, logger);
+  if (started !== undefined) return started;
   io.onReload(() => {
     void reload(io, daemon, logger, configDir, overrides);
   });
   io.notifyReady();
-  await new Promise<void>(resolve => {
-    if (io.shutdown.aborted) resolve();
-    else io.shutdown.addEventListener('abort', () => resolve(), { once: true });
-  });
+  await untilAborted(io.shutdown);
   await daemon.stop();
   await flushLogger(logger);
   return 0;
+}
+
+/** Starts the daemon; undefined once it runs, or the exit code when it did not start (stopped again). */
+async function startDaemon(daemon: Daemon, io: CliIo, logger: Logger): Promise<number | undefined> {
+  try {
+    await daemon.start(io.shutdown);
+    return undefined;
+  } catch (err) {
+    if (io.shutdown.aborted) {
+      // A SIGTERM while waiting for Redis: a requested stop, not a failure.
+      logger.info('stopped before startup completed', { event: 'startup_aborted' });
+    } else {
+      const code = err instanceof CamsError ? ` (${err.code})` : '';
+      logger.error(`startup failed${code}: ${errorMessage(err)}`, { event: 'startup_failed' });
+    }
+    await daemon.stop().catch(() => undefined);
+    await flushLogger(logger);
+    return io.shutdown.aborted ? 0 : 1;
+  }
 }
 
 /** Pollers need an account credential: without one, refuse to start and say why. */

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { FaultInjector, type FaultSettings } from './faults.js';
 import { IdFactory } from './ids.js';
-import { EmulatedQueue, type QueueAttributes, type QueueStats, type StoredMessage } from './queue.js';
+import { EmulatedQueue } from './queue.js';
+import type { QueueAttributes, QueueStats, StoredMessage } from './queue-types.js';
 import { ReceiptFactory, encodeReceipt, type Receipt } from './receipts.js';
 import { RoleSessions, type StsStats } from './sts-sessions.js';
 import { TokenIssuer } from './tokens.js';

@@ -21,7 +21,7 @@ import {
   normalizeQueues,
   type EmulatorOptions,
 } from './options.js';
-import { DEFAULT_QUEUE_ATTRIBUTES } from './queue.js';
+import { DEFAULT_QUEUE_ATTRIBUTES } from './queue-types.js';
 import { RpcVerifier } from './pop-rpc.js';
 import { TokenApi } from './rpc.js';
 import { RpcDispatcher } from './rpc-dispatch.js';

@@ -1,10 +1,19 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Principal } from './auth.js';
 import { QUEUE_NAME, md5Upper, type Broker } from './broker.js';
 import { MnsFailure, fail } from './mns-errors.js';
-import type { EmulatedQueue, QueueAttributes, StoredMessage } from './queue.js';
+import type { MnsRoute } from './mns-routes.js';
+import type { EmulatedQueue } from './queue.js';
+import type { QueueAttributes, StoredMessage } from './queue-types.js';
 import { messagesReply, queueFields, queueListEntry, rootElement, sentFields } from './render.js';
-import { XmlSyntaxError, childText, escapeXml, parseXml, type XmlElement } from './xml.js';
+import {
+  integerIn,
+  parseAttributes,
+  parseBody,
+  readMessage,
+  sameAttributes,
+  type SendInput,
+} from './mns-parse.js';
+import { childText, escapeXml } from './xml.js';
 
 /** One SMQ request after HTTP parsing. Query names are lower-cased: clients disagree on their case. */
 export interface MnsCall {
@@ -27,178 +36,15 @@ export interface Reply {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-export type MnsAction =
-  | 'CreateQueue'
-  | 'SetQueueAttributes'
-  | 'GetQueueAttributes'
-  | 'DeleteQueue'
-  | 'ListQueue'
-  | 'SendMessage'
-  | 'BatchSendMessage'
-  | 'ReceiveMessage'
-  | 'BatchReceiveMessage'
-  | 'PeekMessage'
-  | 'BatchPeekMessage'
-  | 'DeleteMessage'
-  | 'BatchDeleteMessage'
-  | 'ChangeMessageVisibility';
-
-export interface MnsRoute {
-  readonly action: MnsAction;
-  readonly queueName: string;
-}
-
-/** What STS tokens from QueryTokenForMnsQueue may do, and only on their own queues. */
-const STS_ACTIONS: ReadonlySet<MnsAction> = new Set<MnsAction>([
-  'GetQueueAttributes',
-  'ReceiveMessage',
-  'BatchReceiveMessage',
-  'PeekMessage',
-  'BatchPeekMessage',
-  'DeleteMessage',
-  'BatchDeleteMessage',
-  'ChangeMessageVisibility',
-]);
-
 /** Replies this much before `waitseconds` ends: the node client's 30 s idle timer must never fire first. */
 const LONG_POLL_EARLY_MS = 50;
 const MAX_BATCH = 16;
 const MAX_BATCH_BYTES = 65536;
 
-/** Maps method + path + query to an operation, or throws InvalidRequestURL. */
-export function routeMns(
-  method: string,
-  path: string,
-  query: ReadonlyMap<string, string>,
-  body: string,
-): MnsRoute {
-  const parts = path.split('/');
-  // ['', 'queues', name?, 'messages'?]
-  if (parts[1] !== 'queues' || parts.length > 4) fail('InvalidRequestURL');
-  const queueName = parts[2] ?? '';
-  if (queueName === '') {
-    if (method === 'GET') return { action: 'ListQueue', queueName };
-    fail('InvalidRequestURL');
-  }
-  if (parts.length === 3) {
-    if (method === 'PUT') {
-      const override = query.get('metaoverride');
-      return { action: override?.toLowerCase() === 'true' ? 'SetQueueAttributes' : 'CreateQueue', queueName };
-    }
-    if (method === 'GET') return { action: 'GetQueueAttributes', queueName };
-    if (method === 'DELETE') return { action: 'DeleteQueue', queueName };
-    fail('InvalidRequestURL');
-  }
-  if (parts[3] !== 'messages') fail('InvalidRequestURL');
-  switch (method) {
-    case 'POST':
-      return {
-        action: /<(?:\w+:)?Messages[\s>/]/.test(body) ? 'BatchSendMessage' : 'SendMessage',
-        queueName,
-      };
-    case 'GET': {
-      const batch = query.has('numofmessages');
-      if (query.get('peekonly')?.toLowerCase() === 'true') {
-        return { action: batch ? 'BatchPeekMessage' : 'PeekMessage', queueName };
-      }
-      return { action: batch ? 'BatchReceiveMessage' : 'ReceiveMessage', queueName };
-    }
-    case 'DELETE':
-      return { action: query.has('receipthandle') ? 'DeleteMessage' : 'BatchDeleteMessage', queueName };
-    case 'PUT':
-      return { action: 'ChangeMessageVisibility', queueName };
-    default:
-      fail('InvalidRequestURL');
-  }
-}
-
-export function authorize(principal: Principal, route: MnsRoute): void {
-  if (principal.kind === 'key') return;
-  if (!STS_ACTIONS.has(route.action) || !principal.token.queueNames.includes(route.queueName))
-    fail('AccessDenied');
-}
-
-function parseBody(body: string, root: string): XmlElement {
-  let element: XmlElement;
-  try {
-    element = parseXml(body);
-  } catch (err) {
-    if (err instanceof XmlSyntaxError) fail('MalformedXML');
-    throw err;
-  }
-  if (element.name !== root)
-    fail('MalformedXML', `The XML you provided was not well-formed: expected <${root}>.`);
-  return element;
-}
-
-/** A whole number within [low, high], or InvalidArgument with the service's wording. */
-function integerIn(value: string, name: string, low: number, high: number, unit = ''): number {
-  const n = /^\s*-?\d{1,10}\s*$/.test(value) ? Number(value) : NaN;
-  if (!(n >= low && n <= high)) {
-    fail(
-      'InvalidArgument',
-      `The value of ${name} should between ${low} and ${high}${unit ? ' ' + unit : ''}.`,
-    );
-  }
-  return n;
-}
-
-const ATTRIBUTE_RANGES: readonly [keyof QueueAttributes, string, number, number, string][] = [
-  ['delaySeconds', 'DelaySeconds', 0, 604800, 'seconds'],
-  ['maximumMessageSize', 'MaximumMessageSize', 1024, 65536, 'bytes'],
-  ['messageRetentionPeriod', 'MessageRetentionPeriod', 60, 604800, 'seconds'],
-  ['visibilityTimeout', 'VisibilityTimeout', 1, 43200, 'seconds'],
-  ['pollingWaitSeconds', 'PollingWaitSeconds', 0, 30, 'seconds'],
-];
-
-function parseAttributes(body: string): Partial<QueueAttributes> {
-  if (body.trim() === '') return {};
-  const element = parseBody(body, 'Queue');
-  const out: Partial<QueueAttributes> = {};
-  for (const [key, name, low, high, unit] of ATTRIBUTE_RANGES) {
-    const text = childText(element, name);
-    if (text !== undefined) (out as Record<string, number>)[key] = integerIn(text, name, low, high, unit);
-  }
-  const logging = childText(element, 'LoggingEnabled');
-  if (logging !== undefined) {
-    const value = logging.trim().toLowerCase();
-    if (value !== 'true' && value !== 'false')
-      fail('InvalidArgument', 'The value of LoggingEnabled should be True or False.');
-    out.loggingEnabled = value === 'true';
-  }
-  return out;
-}
-
-function sameAttributes(a: QueueAttributes, b: QueueAttributes): boolean {
-  return (Object.keys(a) as (keyof QueueAttributes)[]).every(key => a[key] === b[key]);
-}
-
 function existing(broker: Broker, name: string): EmulatedQueue {
   const queue = broker.queues.get(name);
   if (!queue) fail('QueueNotExist');
   return queue;
-}
-
-interface SendInput {
-  readonly body: string;
-  readonly priority: number;
-  readonly delaySeconds: number | undefined;
-}
-
-/** Validates one <Message>; Go always sends Priority 0 and DelaySeconds 0 for "unset". */
-function readMessage(element: XmlElement, queue: EmulatedQueue): SendInput {
-  const body = childText(element, 'MessageBody');
-  if (body === undefined) fail('InvalidArgument', 'The MessageBody is required.');
-  const size = Buffer.byteLength(body, 'utf8');
-  const max = queue.attributes.maximumMessageSize;
-  if (size > max) fail('InvalidArgument', `The length of MessageBody should between 1 and ${max} bytes.`);
-  const priorityText = childText(element, 'Priority');
-  let priority = priorityText === undefined ? 8 : integerIn(priorityText, 'Priority', 0, 16);
-  if (priority === 0) priority = 8;
-  const delayText = childText(element, 'DelaySeconds');
-  const delaySeconds =
-    delayText === undefined ? undefined : integerIn(delayText, 'DelaySeconds', 0, 604800, 'seconds');
-  return { body, priority, delaySeconds };
 }
 
 function send(queue: EmulatedQueue, input: SendInput): StoredMessage {

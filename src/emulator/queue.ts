@@ -1,78 +1,8 @@
 import type { IdFactory } from './ids.js';
-import { Deque, TimeHeap, type HeapItem } from './structures.js';
+import { MessageState, type QueueAttributes, type QueueStats, type StoredMessage } from './queue-types.js';
+import { LongPolls, type Deliver } from './long-polls.js';
+import { Deque, TimeHeap } from './structures.js';
 import { escapeXml } from './xml.js';
-
-/** Queue attributes in the units SMQ uses on the wire (seconds, bytes). */
-export interface QueueAttributes {
-  delaySeconds: number;
-  maximumMessageSize: number;
-  messageRetentionPeriod: number;
-  visibilityTimeout: number;
-  pollingWaitSeconds: number;
-  loggingEnabled: boolean;
-}
-
-export const DEFAULT_QUEUE_ATTRIBUTES: Readonly<QueueAttributes> = {
-  delaySeconds: 0,
-  maximumMessageSize: 65536,
-  messageRetentionPeriod: 345600,
-  visibilityTimeout: 30,
-  pollingWaitSeconds: 0,
-  loggingEnabled: false,
-};
-
-export enum MessageState {
-  Delayed = 0,
-  Visible = 1,
-  InFlight = 2,
-  Gone = 3,
-}
-
-export interface StoredMessage extends HeapItem {
-  readonly key: number;
-  readonly id: string;
-  readonly bodyMd5: string;
-  /**
-   * The fields that never change, rendered once at send time:
-   * `<MessageBodyMD5>…</MessageBodyMD5><MessageBody>…</MessageBody><EnqueueTime>…</EnqueueTime>`.
-   * Receive and peek replies write this flat string straight into their buffer instead of escaping
-   * the body and building a long string each time. Kept as a string, not a Buffer: one-byte V8
-   * strings cost a byte per character, while small Buffers waste pool space and carry a view object.
-   */
-  readonly fixedXml: string;
-  /** UTF-8 length of fixedXml, so a reply's size is known before it is written. */
-  readonly fixedBytes: number;
-  readonly priority: number;
-  readonly enqueueTimeMs: number;
-  firstDequeueTimeMs: number;
-  dequeueCount: number;
-  state: MessageState;
-  /** When a delayed or in-flight message becomes visible (its NextVisibleTime). */
-  visibleAtMs: number;
-  /** Position in the pending heap; -1 while visible or gone. */
-  heapIndex: number;
-  /** The only receipt handle that is currently valid; '' when none is. */
-  handle: string;
-}
-
-export interface QueueStats {
-  sent: number;
-  received: number;
-  deleted: number;
-  expired: number;
-  inFlight: number;
-  visible: number;
-  delayed: number;
-}
-
-/** A long poll waiting for messages; `null` means the queue was deleted meanwhile. */
-type Deliver = (messages: StoredMessage[] | null) => void;
-
-interface Waiter {
-  readonly max: number;
-  readonly deliver: Deliver;
-  timer: NodeJS.Timeout | undefined;
-}
 
 export type HandleCheck = StoredMessage | 'malformed' | 'missing';
 
@@ -92,9 +22,12 @@ export class EmulatedQueue {
   private readonly messages = new Map<number, StoredMessage>();
   private readonly ready: Deque<StoredMessage>[] = [];
   private readonly pending = new TimeHeap<StoredMessage>();
-  private readonly waiters: Waiter[] = [];
-  private wakeTimer: NodeJS.Timeout | undefined;
-  private wakeAtMs = Infinity;
+  private readonly polls = new LongPolls({
+    visible: () => this.stats.visible,
+    nextDueMs: () => this.pending.peekTime(),
+    take: (max, now) => this.take(max, now),
+    refresh: now => this.refresh(now),
+  });
   private readonly stats: QueueStats = {
     sent: 0,
     received: 0,
@@ -152,18 +85,18 @@ export class EmulatedQueue {
       message.handle = this.ids.receiptHandle(priority, key);
       this.pending.push(message);
       this.stats.delayed += 1;
-      this.armWake(now);
+      this.polls.arm(now);
     } else {
       this.ready[priority]?.push(message);
       this.stats.visible += 1;
-      this.serveWaiters(now);
+      this.polls.serve(now);
     }
     return message;
   }
 
   /** Takes up to `max` visible messages, highest priority (lowest number) first. */
   receive(max: number, now = Date.now()): StoredMessage[] {
-    if (this.promoteDue(now) > 0) this.serveWaiters(now);
+    if (this.promoteDue(now) > 0) this.polls.serve(now);
     return this.take(max, now);
   }
 
@@ -193,16 +126,7 @@ export class EmulatedQueue {
       deliver(ready);
       return () => undefined;
     }
-    const waiter: Waiter = { max, deliver, timer: undefined };
-    waiter.timer = setTimeout(() => {
-      this.removeWaiter(waiter);
-      deliver([]);
-    }, waitMs);
-    this.waiters.push(waiter);
-    this.armWake(now);
-    return () => {
-      if (this.removeWaiter(waiter)) clearTimeout(waiter.timer);
-    };
+    return this.polls.wait(max, waitMs, deliver, now);
   }
 
   /** The message a receipt handle currently names, if that handle is still the valid one. */
@@ -238,7 +162,7 @@ export class EmulatedQueue {
     message.visibleAtMs = now + visibilityTimeoutSeconds * 1000;
     message.handle = this.ids.receiptHandle(message.priority, message.key);
     this.pending.update(message);
-    this.armWake(now);
+    this.polls.arm(now);
     return message;
   }
 
@@ -250,7 +174,7 @@ export class EmulatedQueue {
    */
   refresh(now = Date.now()): void {
     this.expireRetained(now);
-    if (this.promoteDue(now) > 0) this.serveWaiters(now);
+    if (this.promoteDue(now) > 0) this.polls.serve(now);
   }
 
   snapshot(): QueueStats {
@@ -270,20 +194,12 @@ export class EmulatedQueue {
   /** Called when the queue is deleted: its long polls are answered with QueueNotExist. */
   destroy(): void {
     this.purge();
-    this.clearWake();
-    for (const waiter of this.waiters.splice(0)) {
-      clearTimeout(waiter.timer);
-      waiter.deliver(null);
-    }
+    this.polls.answerAll(null);
   }
 
   /** Answers every waiting long poll as empty (used on shutdown). */
   releaseWaiters(): void {
-    this.clearWake();
-    for (const waiter of this.waiters.splice(0)) {
-      clearTimeout(waiter.timer);
-      waiter.deliver([]);
-    }
+    this.polls.answerAll([]);
   }
 
   private retentionCutoff(now: number): number {
@@ -353,48 +269,5 @@ export class EmulatedQueue {
     m.state = MessageState.Gone;
     m.handle = '';
     this.messages.delete(m.key);
-  }
-
-  private serveWaiters(now: number): void {
-    while (this.waiters.length > 0 && this.stats.visible > 0) {
-      const waiter = this.waiters.shift() as Waiter;
-      clearTimeout(waiter.timer);
-      const messages = this.take(waiter.max, now);
-      waiter.deliver(messages);
-    }
-    if (this.waiters.length === 0) this.clearWake();
-  }
-
-  private removeWaiter(waiter: Waiter): boolean {
-    const i = this.waiters.indexOf(waiter);
-    if (i < 0) return false;
-    this.waiters.splice(i, 1);
-    if (this.waiters.length === 0) this.clearWake();
-    return true;
-  }
-
-  /** One timer per queue, armed only while long polls wait, for the next delay or visibility expiry. */
-  private armWake(now: number): void {
-    if (this.waiters.length === 0) return;
-    const next = this.pending.peekTime();
-    if (next === Infinity || next >= this.wakeAtMs) return;
-    this.clearWake();
-    this.wakeAtMs = next;
-    this.wakeTimer = setTimeout(
-      () => {
-        this.wakeTimer = undefined;
-        this.wakeAtMs = Infinity;
-        const at = Date.now();
-        this.refresh(at);
-        this.armWake(at);
-      },
-      Math.max(1, next - now),
-    );
-  }
-
-  private clearWake(): void {
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    this.wakeTimer = undefined;
-    this.wakeAtMs = Infinity;
   }
 }

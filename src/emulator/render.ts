@@ -1,4 +1,5 @@
-import type { EmulatedQueue, StoredMessage } from './queue.js';
+import type { EmulatedQueue } from './queue.js';
+import type { StoredMessage } from './queue-types.js';
 import { escapeXml } from './xml.js';
 
 /**

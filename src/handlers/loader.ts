@@ -154,7 +154,21 @@ function checkShape(candidate: unknown, module: string): Handler {
       module,
     );
   }
-  const { name, messageTypes } = candidate;
+  checkName(candidate['name'], module);
+  checkMessageTypes(candidate['messageTypes'], module);
+  if (typeof candidate['handle'] !== 'function') {
+    throw new HandlerLoadError(`"handle" must be a function, got ${describe(candidate['handle'])}`, module);
+  }
+  for (const hook of ['dedupeKey', 'init', 'close']) {
+    const value = candidate[hook];
+    if (value !== undefined && typeof value !== 'function') {
+      throw new HandlerLoadError(`"${hook}" must be a function when present, got ${describe(value)}`, module);
+    }
+  }
+  return candidate as unknown as Handler;
+}
+
+function checkName(name: unknown, module: string): void {
   if (typeof name !== 'string' || name === '') {
     throw new HandlerLoadError(`"name" must be a non-empty string, got ${describe(name)}`, module);
   }
@@ -164,6 +178,9 @@ function checkShape(candidate: unknown, module: string): Handler {
       module,
     );
   }
+}
+
+function checkMessageTypes(messageTypes: unknown, module: string): void {
   if (!Array.isArray(messageTypes) || messageTypes.length === 0) {
     throw new HandlerLoadError(
       `"messageTypes" must be a non-empty array of ${MESSAGE_TYPES.join(', ')}`,
@@ -177,16 +194,6 @@ function checkShape(candidate: unknown, module: string): Handler {
       module,
     );
   }
-  if (typeof candidate['handle'] !== 'function') {
-    throw new HandlerLoadError(`"handle" must be a function, got ${describe(candidate['handle'])}`, module);
-  }
-  for (const hook of ['dedupeKey', 'init', 'close']) {
-    const value = candidate[hook];
-    if (value !== undefined && typeof value !== 'function') {
-      throw new HandlerLoadError(`"${hook}" must be a function when present, got ${describe(value)}`, module);
-    }
-  }
-  return candidate as unknown as Handler;
 }
 
 function importFailure(err: unknown, path: string): string {

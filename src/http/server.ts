@@ -74,9 +74,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const { config, logger } = options;
   const storeTimeoutMs = options.storeTimeoutMs ?? 2000;
   const closeTimeoutMs = options.closeTimeoutMs ?? storeTimeoutMs + 1000;
-  const groupCommit = options.groupCommitMaxReceipts ?? 1000;
   const app = createFastify(config);
-
   app.setNotFoundHandler((_request, reply) => sendNotFound(reply));
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (!(typeof err.statusCode === 'number' && err.statusCode < 500)) {
@@ -89,18 +87,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }
     return sendError(reply, err);
   });
-  void app.register(pushRoutes, {
-    paths: config.paths,
-    secret: config.secret,
-    allowlist: config.allowlist,
-    bodyLimitBytes: config.bodyLimitBytes,
-    storeTimeoutMs,
-    sink: groupCommit === 0 ? options.sink : new CoalescingSink(options.sink, groupCommit),
-    deadLetters: options.deadLetters,
-    logger,
-    onPush: options.onPush,
-  });
-
+  registerPush(app, options, storeTimeoutMs);
   let closing: Promise<void> | undefined;
   // Replies finished during shutdown tell keep-alive clients to go away, so the drain does not wait on
   // their idle connections.
@@ -110,26 +97,48 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   });
   return {
     app,
-    async listen() {
-      const url = await app.listen({ host: config.host, port: config.port });
-      logger.info('HTTP push receiver listening', {
-        event: 'http_listening',
-        url,
-        paths: config.paths,
-        // Which protections are on (the key names avoid the redactor, which would hide the flags).
-        guards: [
-          isTls(config) && 'tls',
-          config.secret !== '' && 'path secret',
-          config.allowlist.length > 0 && 'allowlist',
-        ].filter(Boolean),
-      });
-      return { url };
-    },
+    listen: () => listenLogged(app, config, logger),
     close() {
       closing ??= closeBounded(app, closeTimeoutMs, logger);
       return closing;
     },
   };
+}
+
+function registerPush(app: FastifyInstance, options: HttpServerOptions, storeTimeoutMs: number): void {
+  const { config } = options;
+  const groupCommit = options.groupCommitMaxReceipts ?? 1000;
+  void app.register(pushRoutes, {
+    paths: config.paths,
+    secret: config.secret,
+    allowlist: config.allowlist,
+    bodyLimitBytes: config.bodyLimitBytes,
+    storeTimeoutMs,
+    sink: groupCommit === 0 ? options.sink : new CoalescingSink(options.sink, groupCommit),
+    deadLetters: options.deadLetters,
+    logger: options.logger,
+    onPush: options.onPush,
+  });
+}
+
+async function listenLogged(
+  app: FastifyInstance,
+  config: HttpServerConfig,
+  logger: Logger,
+): Promise<{ url: string }> {
+  const url = await app.listen({ host: config.host, port: config.port });
+  logger.info('HTTP push receiver listening', {
+    event: 'http_listening',
+    url,
+    paths: config.paths,
+    // Which protections are on (the key names avoid the redactor, which would hide the flags).
+    guards: [
+      isTls(config) && 'tls',
+      config.secret !== '' && 'path secret',
+      config.allowlist.length > 0 && 'allowlist',
+    ].filter(Boolean),
+  });
+  return { url };
 }
 
 function createFastify(config: HttpServerConfig): FastifyInstance {

@@ -74,20 +74,7 @@ export class PrivateRedisCluster {
     try {
       // One at a time: each takes a free port (and a free cluster bus port) before the next asks.
       for (let i = 0; i < masters * (1 + replicasPerMaster); i += 1) {
-        const args = [
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          'nodes.conf',
-          '--cluster-node-timeout',
-          String(nodeTimeoutMs),
-          '--cluster-port',
-          String(await freePort()),
-          // A replica may take over however long it was cut off: the tests kill masters on purpose.
-          '--cluster-replica-validity-factor',
-          '0',
-        ];
-        servers.push(await PrivateRedisServer.start({ args }));
+        servers.push(await PrivateRedisServer.start({ args: await clusterNodeArgs(nodeTimeoutMs) }));
       }
       await run('redis-cli', [
         '--cluster',
@@ -170,4 +157,21 @@ export class PrivateRedisCluster {
   async destroy(): Promise<void> {
     await Promise.all(this.servers.map(s => s.destroy()));
   }
+}
+
+/** redis-server options of one cluster node. */
+async function clusterNodeArgs(nodeTimeoutMs: number): Promise<string[]> {
+  return [
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    'nodes.conf',
+    '--cluster-node-timeout',
+    String(nodeTimeoutMs),
+    '--cluster-port',
+    String(await freePort()),
+    // A replica may take over however long it was cut off: the tests kill masters on purpose.
+    '--cluster-replica-validity-factor',
+    '0',
+  ];
 }

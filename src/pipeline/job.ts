@@ -30,3 +30,25 @@ export interface Attempt {
   readonly signal: AbortSignal;
   readonly jobId?: string;
 }
+
+/**
+ * Another worker holds a handler's lease for this receipt (or held it when it crashed): try the job
+ * again once the lease lapses, without spending an attempt.
+ */
+export class HandlerBusyError extends Error {
+  constructor(readonly retryInMs: number) {
+    super(`a handler is running elsewhere for this receipt; retrying in ${retryInMs} ms`);
+    this.name = 'HandlerBusyError';
+  }
+}
+
+/** Thrown when the job must not be retried: it has been dead-lettered. */
+export class DeadLetteredError extends Error {
+  constructor(
+    readonly entryId: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DeadLetteredError';
+  }
+}

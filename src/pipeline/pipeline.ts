@@ -88,31 +88,39 @@ export class Pipeline {
       opts.config.idempotencyTtlSeconds,
       finished,
     );
-    this.failedJobs = new FailedJobs({
+    this.failedJobs = this.createFailedJobs(finished);
+    const blocking = () => this.blockingConnection();
+    this.completions = opts.completions ? this.createCompletions(blocking) : undefined;
+    this.workers = opts.workers ? this.createWorkers(opts.workers, blocking) : undefined;
+  }
+
+  private blockingConnection(): RedisClient {
+    const conn = this.track(blockingConnection(this.opts.redis));
+    conn.on('error', () => undefined);
+    return conn;
+  }
+
+  private createFailedJobs(finished: { ttlSeconds: number; streamMaxLen: number }): FailedJobs {
+    return new FailedJobs({
       redis: this.redis,
       keys: this.keys,
       deadLetters: this.deadLetters,
-      logger: opts.logger,
+      logger: this.opts.logger,
       errors: this.errors,
       markerTtlSeconds: finished.ttlSeconds,
       streamMaxLen: finished.streamMaxLen,
     });
-    const blocking = () => {
-      const conn = this.track(blockingConnection(opts.redis));
-      conn.on('error', () => undefined);
-      return conn;
-    };
-    this.completions = opts.completions
-      ? new BullMqCompletions({
-          keys: this.keys,
-          redis: this.redis,
-          blockingConnection: blocking,
-          errors: this.errors,
-          failedJobs: this.failedJobs,
-          sweepIntervalMs: opts.completionSweepMs,
-        })
-      : undefined;
-    this.workers = opts.workers ? this.createWorkers(opts.workers, blocking) : undefined;
+  }
+
+  private createCompletions(blocking: () => RedisClient): BullMqCompletions {
+    return new BullMqCompletions({
+      keys: this.keys,
+      redis: this.redis,
+      blockingConnection: blocking,
+      errors: this.errors,
+      failedJobs: this.failedJobs,
+      sweepIntervalMs: this.opts.completionSweepMs,
+    });
   }
 
   async waitUntilReady(): Promise<void> {

@@ -5,7 +5,13 @@ import type { Handler, HandlerLookup, HandlerSource } from '../contracts/handler
 import type { AnyReceipt } from '../receipts/types.js';
 import type { Finished, IdempotencyStore, Ran } from './idempotency.js';
 import { HandlerCalls } from './handler-call.js';
-import type { Attempt, ReceiptJobData, ReceiptJobResult } from './job.js';
+import {
+  DeadLetteredError,
+  HandlerBusyError,
+  type Attempt,
+  type ReceiptJobData,
+  type ReceiptJobResult,
+} from './job.js';
 import { delay } from '../util/async.js';
 import type { DeadLetterSink, JobOutcome } from '../contracts/pipeline.js';
 import { errorMessage } from '../util/error-message.js';
@@ -40,28 +46,6 @@ const MARKER_RETRY_MS = 5_000;
 interface LeasedRun extends Ran {
   /** Until when the record may still be written without another worker having claimed the receipt. */
   readonly leaseEndsAtMs: number;
-}
-
-/**
- * Another worker holds a handler's lease for this receipt (or held it when it crashed): try the job
- * again once the lease lapses, without spending an attempt.
- */
-export class HandlerBusyError extends Error {
-  constructor(readonly retryInMs: number) {
-    super(`a handler is running elsewhere for this receipt; retrying in ${retryInMs} ms`);
-    this.name = 'HandlerBusyError';
-  }
-}
-
-/** Thrown when the job must not be retried: it has been dead-lettered. */
-export class DeadLetteredError extends Error {
-  constructor(
-    readonly entryId: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DeadLetteredError';
-  }
 }
 
 type Outcome =

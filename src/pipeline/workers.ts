@@ -7,7 +7,8 @@ import type { KeySpace } from './keys.js';
 import type { ErrorReporter } from '../observability/error-reporter.js';
 import type { WorkerState } from '../observability/health.js';
 import { PARKED_PREFIX, parkedReason, type FailedJobWatch } from './failed-jobs.js';
-import { DeadLetteredError, HandlerBusyError, type ReceiptProcessor } from './processor.js';
+import { DeadLetteredError, HandlerBusyError } from './job.js';
+import type { ReceiptProcessor } from './processor.js';
 import { WatchedWorker } from './watched-worker.js';
 
 export interface WorkerPoolOptions {

@@ -4,7 +4,7 @@ import type { ConsumerEvents, ConsumerHealth } from '../contracts/telemetry.js';
 import type { Logger } from '../observability/logger.js';
 import { sleep } from '../util/async.js';
 import { errorMessage } from '../util/error-message.js';
-import { Backoff } from './backoff.js';
+import { Backoff, type BackoffOptions } from './backoff.js';
 import { boundSideCalls } from './bounded-client.js';
 import { Credits } from './credits.js';
 import { DeleteBatcher } from './delete-batcher.js';
@@ -76,20 +76,7 @@ export class SmqConsumer extends SafeEmitter<ConsumerEvents> {
     });
     this.#leases = this.#createLeaseKeeper(smq);
     this.#deleter = this.#createDeleter(smq, options.random);
-    this.#polls = new PollLoop({
-      batchSize: consumer.batchSize,
-      waitSeconds: consumer.waitSeconds,
-      receiveLingerMs: smq.receiveLingerMs,
-      queueMissingBackoffMs: smq.queueMissingBackoffMs,
-      client: options.client,
-      credits: this.#credits,
-      health: this.#health,
-      storePause: this.#storePause,
-      backoff,
-      stopped: this.#sleepAbort.signal,
-      accept: messages => this.#accept(messages),
-      emit: (event, ...args) => this.emitSafely(event, ...args),
-    });
+    this.#polls = this.#createPollLoop(options, backoff);
     this.#settler = new DeliverySettler({
       sink: options.sink,
       deadLetters: options.deadLetters,
@@ -135,6 +122,24 @@ export class SmqConsumer extends SafeEmitter<ConsumerEvents> {
   stop(options: { drainTimeoutMs?: number } = {}): Promise<void> {
     this.#stopping ??= this.#shutdown(options.drainTimeoutMs ?? 30_000);
     return this.#stopping;
+  }
+
+  #createPollLoop(options: SmqConsumerOptions, backoff: BackoffOptions): PollLoop {
+    const { consumer, smq } = options;
+    return new PollLoop({
+      batchSize: consumer.batchSize,
+      waitSeconds: consumer.waitSeconds,
+      receiveLingerMs: smq.receiveLingerMs,
+      queueMissingBackoffMs: smq.queueMissingBackoffMs,
+      client: options.client,
+      credits: this.#credits,
+      health: this.#health,
+      storePause: this.#storePause,
+      backoff,
+      stopped: this.#sleepAbort.signal,
+      accept: messages => this.#accept(messages),
+      emit: (event, ...args) => this.emitSafely(event, ...args),
+    });
   }
 
   #createLeaseKeeper(smq: SmqConfig): LeaseKeeper {

@@ -174,45 +174,54 @@ export class TokenProvider extends SafeEmitter<TokenEvents> {
   }
 
   async #refresh(entry: Entry): Promise<SmqCredentials> {
-    const { messageType, queueName } = entry;
     const fetchedAtMs = this.#now();
     try {
-      const credentials = await this.#fetch(messageType, queueName);
-      const expireAtMs = credentials.expireAtMs ?? fetchedAtMs + FALLBACK_TTL_MS;
-      // A short-lived token (shorter than twice the margin) is refreshed at half its life instead.
-      const marginMs = Math.min(this.#marginMs, (expireAtMs - fetchedAtMs) / 2);
-      Object.assign(entry, { credentials, expireAtMs, refreshAtMs: expireAtMs - marginMs });
-      entry.lastErrorClass = undefined;
-      this.logger.info('token refreshed', {
-        event: 'token_refreshed',
-        messageType,
-        queueName,
-        expireAt: new Date(expireAtMs).toISOString(),
-      });
-      // A queue forgotten while its refresh was in flight stays forgotten: no metrics for a removed queue.
-      if (this.#entries.get(key(messageType, queueName)) === entry) {
-        this.emitSafely('token_refreshed', { messageType, queueName, expireAtMs });
-      }
+      const credentials = await this.#fetch(entry.messageType, entry.queueName);
+      this.#refreshed(entry, credentials, fetchedAtMs);
       return credentials;
     } catch (err) {
-      const error = toTokenError(err);
-      // The account credential itself was refused (a rotated key, a revoked role session).
-      if (error.errorClass === 'auth') this.#account.invalidate();
-      entry.lastErrorClass = error.errorClass;
-      entry.retryAfterMs = this.#now() + this.#failedRetryMs;
-      const stillValid = entry.credentials !== undefined && this.#now() < entry.expireAtMs;
-      this.logger.warn('token refresh failed', {
-        event: 'token_failed',
-        messageType,
-        queueName,
-        errorClass: error.errorClass,
-        error: error.message,
-        usingPreviousToken: stillValid,
-      });
-      this.emitSafely('token_failed', { messageType, queueName, errorClass: error.errorClass });
-      if (stillValid && entry.credentials) return entry.credentials;
-      throw error;
+      return this.#refreshFailed(entry, toTokenError(err));
     }
+  }
+
+  #refreshed(entry: Entry, credentials: SmqCredentials, fetchedAtMs: number): void {
+    const { messageType, queueName } = entry;
+    const expireAtMs = credentials.expireAtMs ?? fetchedAtMs + FALLBACK_TTL_MS;
+    // A short-lived token (shorter than twice the margin) is refreshed at half its life instead.
+    const marginMs = Math.min(this.#marginMs, (expireAtMs - fetchedAtMs) / 2);
+    Object.assign(entry, { credentials, expireAtMs, refreshAtMs: expireAtMs - marginMs });
+    entry.lastErrorClass = undefined;
+    this.logger.info('token refreshed', {
+      event: 'token_refreshed',
+      messageType,
+      queueName,
+      expireAt: new Date(expireAtMs).toISOString(),
+    });
+    // A queue forgotten while its refresh was in flight stays forgotten: no metrics for a removed queue.
+    if (this.#entries.get(key(messageType, queueName)) === entry) {
+      this.emitSafely('token_refreshed', { messageType, queueName, expireAtMs });
+    }
+  }
+
+  /** A refresh failed: the previous token while it is still valid, otherwise the error. */
+  #refreshFailed(entry: Entry, error: TokenError): SmqCredentials {
+    const { messageType, queueName } = entry;
+    // The account credential itself was refused (a rotated key, a revoked role session).
+    if (error.errorClass === 'auth') this.#account.invalidate();
+    entry.lastErrorClass = error.errorClass;
+    entry.retryAfterMs = this.#now() + this.#failedRetryMs;
+    const stillValid = entry.credentials !== undefined && this.#now() < entry.expireAtMs;
+    this.logger.warn('token refresh failed', {
+      event: 'token_failed',
+      messageType,
+      queueName,
+      errorClass: error.errorClass,
+      error: error.message,
+      usingPreviousToken: stillValid,
+    });
+    this.emitSafely('token_failed', { messageType, queueName, errorClass: error.errorClass });
+    if (stillValid && entry.credentials) return entry.credentials;
+    throw error;
   }
 
   async #fetch(messageType: string, queueName: string): Promise<SmqCredentials> {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, mock, test } from 'node:test';
 import { IdFactory } from '../../src/emulator/ids.js';
-import { DEFAULT_QUEUE_ATTRIBUTES, EmulatedQueue, type StoredMessage } from '../../src/emulator/queue.js';
+import { DEFAULT_QUEUE_ATTRIBUTES, type StoredMessage } from '../../src/emulator/queue-types.js';
+import { EmulatedQueue } from '../../src/emulator/queue.js';
 
 // The queue's state machine on a mocked clock: retention and long delays cannot be waited out in real time.
 beforeEach(() => mock.timers.enable({ apis: ['Date'], now: 1_700_000_000_000 }));
