@@ -3,6 +3,7 @@ import type { FaultInjector } from './faults.js';
 import { errorJson, type RpcReply } from './pop-rpc.js';
 import type { TokenApi } from './rpc.js';
 import { STS_ACTIONS, type StsApi } from './sts-api.js';
+import { sleep } from '../util/async.js';
 
 /** Every RPC arrives at `/`: faults first, then STS actions to the fake STS and the rest to Dybaseapi. */
 export class RpcDispatcher {
@@ -19,7 +20,7 @@ export class RpcDispatcher {
   ): Promise<{ reply: RpcReply; drop: boolean }> {
     const action = params.get('Action') ?? 'Unknown';
     const latency = this.faults.latencyFor(action);
-    if (latency > 0) await new Promise(resolve => setTimeout(resolve, latency));
+    if (latency > 0) await sleep(latency);
     const sts = STS_ACTIONS.has(action);
     const outcome = this.faults.outcomeFor(action);
     const product = sts ? 'Sts' : 'Dybaseapi';

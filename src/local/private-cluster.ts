@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { PrivateRedisServer, freePort } from './private-redis.js';
+import { sleep } from '../util/async.js';
 
 /** Runs one command on the node at `port` over a short-lived connection. */
 export async function nodeCommand(port: number, ...args: (string | number)[]): Promise<unknown> {
@@ -33,7 +34,7 @@ export async function until(
   for (;;) {
     if (await predicate().catch(() => false)) return;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise(resolve => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 

@@ -2,6 +2,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { nodeOptions, parseHostPort, redisForm, tlsOptions } from './options.js';
+import { sleep } from '../util/async.js';
+import { errorMessage } from '../util/error-message.js';
 
 /** What was found at the configured address. */
 export type Topology =
@@ -51,7 +53,7 @@ async function probe<T>(
     await client.connect();
     return await run(client);
   } catch (err) {
-    throw reason && /Connection is closed/.test(messageOf(err)) ? reason : err;
+    throw reason && /Connection is closed/.test(errorMessage(err)) ? reason : err;
   } finally {
     client.disconnect();
   }
@@ -66,10 +68,6 @@ async function info(client: Redis): Promise<Map<string, string>> {
     if (at > 0 && !line.startsWith('#')) fields.set(line.slice(0, at), line.slice(at + 1).trim());
   }
   return fields;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 async function standalone(config: RedisConfig, timeoutMs: number): Promise<Topology> {
@@ -131,14 +129,14 @@ async function askSentinel(config: RedisConfig, node: string, timeoutMs: number)
       return { master: null, known: masters.map(fields => fields[fields.indexOf('name') + 1] ?? '?') };
     });
   } catch (err) {
-    if (/unknown command|unknown subcommand/i.test(messageOf(err))) {
+    if (/unknown command|unknown subcommand/i.test(errorMessage(err))) {
       throw new ConfigError(
-        `${node} is not a Redis Sentinel (it answered: ${messageOf(err)}); list the sentinels, not the data nodes`,
+        `${node} is not a Redis Sentinel (it answered: ${errorMessage(err)}); list the sentinels, not the data nodes`,
         undefined,
         'redis.sentinel.nodes',
       );
     }
-    return { error: `${node}: ${messageOf(err)}` };
+    return { error: `${node}: ${errorMessage(err)}` };
   }
 }
 
@@ -196,7 +194,7 @@ async function cluster(config: RedisConfig, timeoutMs: number): Promise<Topology
       return await clusterNode(config, node, timeoutMs);
     } catch (err) {
       if (err instanceof ConfigError) throw err;
-      errors.push(`${node}: ${messageOf(err)}`);
+      errors.push(`${node}: ${errorMessage(err)}`);
     }
   }
   throw new Error(`no cluster node answered: ${errors.join('; ')}`);
@@ -236,18 +234,6 @@ export async function waitForTopology(
     }
     await sleep(1000, opts.signal);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise(resolve => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** One line for `check-config`, logs and `stats`. */
