@@ -24,7 +24,7 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise(resolve => child.once('exit', () => resolve()));
 }
 
-test('a receipt that crashes the daemon on every run ends in the dead-letter store as stalled, never deleted unhandled', async () => {
+test('a receipt that crashes the daemon on every run ends in the dead-letter store as stalled, never deleted unhandled', async t => {
   const emulator = await startEmulator({ port: 0, visibilityTimeoutSeconds: 3 });
   const redis = new Redis(redisUrl());
   const prefix = uniquePrefix('crash');
@@ -47,7 +47,14 @@ test('a receipt that crashes the daemon on every run ends in the dead-letter sto
   try {
     await emulator.inject({ messageType: 'ChatAppStatus', receipts });
     let starts = 0;
-    while ((await deadLetters.count()) === 0 && starts < 5) {
+    const parkedIds = async () =>
+      new Map(
+        (await deadLetters.list()).map(e => [
+          String((e.receipt as Record<string, unknown> | undefined)?.['MessageId']),
+          e,
+        ]),
+      );
+    while (!(await parkedIds()).has('poison') && starts < 5) {
       starts += 1;
       daemon = startDaemon(configDir);
       const child = daemon;
@@ -59,14 +66,13 @@ test('a receipt that crashes the daemon on every run ends in the dead-letter sto
         );
         return 'died' as const;
       });
-      const parked = eventually(async () => (await deadLetters.count()) > 0, 30_000, 'parked').then(
+      const parked = eventually(async () => (await parkedIds()).has('poison'), 30_000, 'parked').then(
         () => 'parked' as const,
       );
       if ((await Promise.race([died, parked])) === 'parked') break;
     }
-    const [entry] = await deadLetters.list();
-    assert.equal(entry?.reason, 'stalled', `parked as stalled after ${starts} starts`);
-    assert.equal((entry?.receipt as Record<string, unknown> | undefined)?.['MessageId'], 'poison');
+    const parked = await parkedIds();
+    assert.equal(parked.get('poison')?.reason, 'stalled', `parked as stalled after ${starts} starts`);
     const runs = async () =>
       (await redis.lrange(listKey, 0, -1)).map(r => JSON.parse(r) as { key: string; redelivered: boolean });
     const poisonRuns = (await runs()).filter(r => r.key === 'poison|Sent');
@@ -76,18 +82,26 @@ test('a receipt that crashes the daemon on every run ends in the dead-letter sto
       [false, true, true],
       'ctx.redelivered is false on the first run, true on the reruns after each crash',
     );
+    // A receipt that happened to be in flight during all three crashes is parked as stalled too: from Redis's
+    // side it cannot be told from the cause. Every other receipt is handled; none is simply gone.
+    for (const [id, entry] of parked) assert.equal(entry.reason, 'stalled', `${id} parked as stalled`);
+    const settled = async () => {
+      const handled = new Set((await runs()).map(r => r.key.split('|')[0]));
+      return receipts.filter(r => handled.has(r.MessageId) || parked.has(r.MessageId)).length;
+    };
     await eventually(
-      async () => new Set((await runs()).map(r => r.key)).size === receipts.length,
+      async () => (await settled()) === receipts.length,
       30_000,
-      'every other receipt handled',
+      'every receipt handled or parked',
     );
-    const smqTotals = () => Object.values(emulator.stats().queues).reduce((n, q) => n + q.deleted, 0);
+    const deleted = () => Object.values(emulator.stats().queues).reduce((n, q) => n + q.deleted, 0);
     await eventually(
-      () => smqTotals() === receipts.length,
+      () => deleted() === receipts.length,
       30_000,
-      'every message deleted, the poison one after it was parked',
+      'every message deleted, the parked ones after they were parked',
     );
-    assert.equal(await deadLetters.count(), 1);
+    const innocent = [...parked.keys()].filter(id => id !== 'poison');
+    t.diagnostic(`${starts} starts; parked beside the poison: ${innocent.length} (${innocent.join(', ')})`);
   } finally {
     daemon?.kill('SIGTERM');
     if (daemon) await exited(daemon);
