@@ -27,6 +27,8 @@ export interface WorkerPoolOptions {
 
 /** BullMQ fails a job that stalled more than this; the processor's own limit is far lower. */
 const BULLMQ_NEVER_FAILS_STALLED = 1_000_000;
+/** A suspect that finds another running waits this long, plus up to as much again of jitter. */
+const SUSPECT_RETRY_MS = 500;
 
 /**
  * Most job slots one BullMQ worker gets. A worker fetches jobs one Redis round trip at a time and starts
@@ -49,6 +51,8 @@ export function workerShares(concurrency: number): number[] {
 /** BullMQ workers running the receipt processor: for each message type, enough to hold its slots. */
 export class WorkerPool {
   private readonly workers: WatchedWorker[];
+  /** A suspect (a job that stalled before) is running in this process. */
+  private suspectRunning = false;
 
   constructor(private readonly opts: WorkerPoolOptions) {
     const shares = workerShares(opts.config.concurrency);
@@ -93,7 +97,32 @@ export class WorkerPool {
     return worker;
   }
 
+  /**
+   * A job whose worker died under it may be what kills workers. Such suspects run one at a time in this
+   * process (the others wait in the delayed set, without spending an attempt): otherwise the receipts that
+   * happen to run beside a crashing one stall with it every time, and reach pipeline.maxStalledCount too.
+   */
   private async run(job: Job<ReceiptJobData, ReceiptJobResult>, token?: string): Promise<ReceiptJobResult> {
+    const suspect = job.stalledCounter > 0 && job.stalledCounter <= this.opts.config.maxStalledCount;
+    if (suspect && this.suspectRunning) {
+      await job.moveToDelayed(
+        Date.now() + SUSPECT_RETRY_MS + Math.round(Math.random() * SUSPECT_RETRY_MS),
+        token,
+      );
+      throw new DelayedError();
+    }
+    if (suspect) this.suspectRunning = true;
+    try {
+      return await this.attempt(job, token);
+    } finally {
+      if (suspect) this.suspectRunning = false;
+    }
+  }
+
+  private async attempt(
+    job: Job<ReceiptJobData, ReceiptJobResult>,
+    token?: string,
+  ): Promise<ReceiptJobResult> {
     const attempts = job.opts.attempts ?? 1;
     const number = job.attemptsMade + 1;
     try {
