@@ -42,9 +42,17 @@ export class PrivateRedisServer {
     sentinel?: boolean;
   } = {}): Promise<PrivateRedisServer> {
     const file = configFile !== undefined || sentinel ? { text: configFile ?? '', sentinel } : undefined;
-    const server = new PrivateRedisServer(await freePort(), ownProcessGroup, args, file);
-    await server.restart();
-    return server;
+    // The free port may be taken by another process before redis-server binds it: try another one.
+    for (let attempt = 1; ; attempt += 1) {
+      const server = new PrivateRedisServer(await freePort(), ownProcessGroup, args, file);
+      try {
+        await server.restart();
+        return server;
+      } catch (err) {
+        await server.destroy();
+        if (attempt >= START_ATTEMPTS || !(err instanceof ExitedEarly)) throw err;
+      }
+    }
   }
 
   get url(): string {
@@ -82,13 +90,15 @@ export class PrivateRedisServer {
       ],
       { stdio: 'ignore', detached: this.ownProcessGroup },
     );
-    for (let i = 0; i < 200; i += 1) {
+    // Time-bounded, not count-bounded: on a loaded machine each redis-cli call takes a while.
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (Date.now() < deadline) {
       const ping = spawnSync('redis-cli', ['-p', String(this.port), 'ping']);
       if (ping.stdout?.toString().trim() === 'PONG') return;
-      if (this.child.exitCode !== null) break;
+      if (this.child.exitCode !== null) throw new ExitedEarly(this.port, this.child.exitCode);
       await sleep(25);
     }
-    throw new Error(`redis-server did not start on port ${this.port}`);
+    throw new Error(`redis-server did not start on port ${this.port} within ${START_TIMEOUT_MS} ms`);
   }
 
   /** The config file goes first on redis-server's command line; it is written once, then the server owns it. */
@@ -113,6 +123,19 @@ export class PrivateRedisServer {
   async destroy(): Promise<void> {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** How long a starting server gets to answer PING. */
+const START_TIMEOUT_MS = 20_000;
+/** Ports tried before a start gives up. */
+const START_ATTEMPTS = 5;
+
+/** redis-server exited before it answered: most often its port was taken meanwhile. */
+class ExitedEarly extends Error {
+  constructor(port: number, code: number | null) {
+    super(`redis-server exited (code ${code}) before it answered on port ${port}`);
+    this.name = 'ExitedEarly';
   }
 }
 
