@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The process entry point: the only module that touches `process` (argv, env, signals, exit codes).
+import { readFileSync } from 'node:fs';
 import type { CliIo, Command } from './cli/io.js';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -21,7 +22,18 @@ Commands:
   dlq            List, show, replay or purge dead-lettered receipts
   stats          Show per-type job counts, the dead-letter count and SMQ queue attributes
 
+Options:
+  -v, --version  Print the version
+
 Run "cams-receipts <command> --help" for a command's options.`;
+
+/** The package's version, from the package.json beside src/ (or dist/). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
 
 function buildIo(): CliIo {
   const shutdown = new AbortController();
@@ -53,6 +65,10 @@ async function main(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(USAGE + '\n');
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`cams-receipts ${version()}\n`);
+    return 0;
   }
   const load = COMMANDS[name];
   if (!load) {

@@ -25,7 +25,7 @@ It connects to Redis as configured and says what it found there: a standalone no
 sentinels name, or a cluster and its masters; a topology other than the one configured is an error.
 
 Options:
-  --config <dir>  configuration directory (default: ./config)
+  --config <dir>  configuration directory (default: $CAMS_CONFIG_DIR, else ./config)
   --json          print one JSON object:
                   {"ok":true,"config":…,"handlers":[…],"credentials":{"source":…},"redis":{…},"warnings":[…]}
   --offline       do not connect to Redis

@@ -29,7 +29,7 @@ Works on the dead-letter store: receipts that could not be decoded, validated or
   dlq purge  [ids…] [--type T] [--since ISO] [--yes]    delete entries (asks first unless --yes)
 
 Options:
-  --config <dir>   configuration directory (default: ./config)
+  --config <dir>   configuration directory (default: $CAMS_CONFIG_DIR, else ./config)
   --type <T>       only ChatAppInbound, ChatAppStatus or ChatAppAudit entries
   --since <ISO>    only entries parked at or after this time, e.g. 2024-05-01T00:00:00Z
   --limit <N>      list at most N entries

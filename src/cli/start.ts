@@ -15,7 +15,7 @@ Runs the daemon: one long-polling loop per queue declared in <dir>/queues/, the 
 when http.port is set, and the BullMQ workers that run the handlers.
 
 Options:
-  --config <dir>   Configuration directory (default: ./config)
+  --config <dir>   Configuration directory (default: $CAMS_CONFIG_DIR, else ./config)
   --role <role>    all (default): poll and process; poller: poll and enqueue only;
                    worker: run handlers only
   -h, --help       Show this help

@@ -13,7 +13,7 @@ number of dead-letter entries, and for each configured SMQ queue its attributes 
 delayed messages) when SMQ is reachable.
 
 Options:
-  --config <dir>  configuration directory (default: ./config)
+  --config <dir>  configuration directory (default: $CAMS_CONFIG_DIR, else ./config)
   --json          print one JSON object
   -h, --help      show this help
 

@@ -24,7 +24,10 @@ export interface LoadConfigOptions {
   readonly cwd: string;
   /** The environment variables to read (the loader never reads `process.env`). */
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Default `./config`. A directory given explicitly must exist; the default one may be missing. */
+  /**
+   * Default `CAMS_CONFIG_DIR` from `env`, else `./config`. A directory given explicitly (or through
+   * `CAMS_CONFIG_DIR`) must exist; the default one may be missing.
+   */
   readonly configDir?: string;
   /** Dotted keys set last, above every other layer, e.g. `{ role: 'worker' }` from `--role`. */
   readonly overrides?: Readonly<Record<string, unknown>>;
@@ -67,9 +70,11 @@ function readLayer(path: string, shown: string, sources: Sources): FileLayer | u
 }
 
 function resolveConfigDir(options: LoadConfigOptions): string {
-  const dir = resolve(options.cwd, options.configDir ?? 'config');
-  if (options.configDir !== undefined && !(existsSync(dir) && statSync(dir).isDirectory())) {
-    throw new ConfigError('config directory not found', displayPath(options.cwd, dir));
+  const given = options.configDir ?? (options.env['CAMS_CONFIG_DIR'] || undefined);
+  const dir = resolve(options.cwd, given ?? 'config');
+  if (given !== undefined && !(existsSync(dir) && statSync(dir).isDirectory())) {
+    const source = options.configDir === undefined ? ' (from CAMS_CONFIG_DIR)' : '';
+    throw new ConfigError(`config directory not found${source}`, displayPath(options.cwd, dir));
   }
   return dir;
 }

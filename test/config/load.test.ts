@@ -151,6 +151,21 @@ describe('layering', () => {
     );
   });
 
+  test('CAMS_CONFIG_DIR picks the directory when --config is not given, and must exist', () => {
+    const cwd = tempDir({ 'etc/default.json': { smq: { batchSize: 4 } }, 'cli/default.json': {} });
+    const cfg = load(cwd, { env: { CAMS_CONFIG_DIR: 'etc' } });
+    assert.equal(cfg.configDir, join(cwd, 'etc'));
+    assert.equal(cfg.smq.batchSize, 4);
+    const explicit = load(cwd, { env: { CAMS_CONFIG_DIR: 'etc' }, configDir: 'cli' });
+    assert.equal(explicit.configDir, join(cwd, 'cli'), '--config wins over CAMS_CONFIG_DIR');
+    assertConfigError(
+      () => load(cwd, { env: { CAMS_CONFIG_DIR: 'missing' } }),
+      'missing',
+      undefined,
+      /config directory not found \(from CAMS_CONFIG_DIR\)/,
+    );
+  });
+
   test('http.tls paths resolve against the config directory and must exist', () => {
     const cwd = tempDir({
       'config/default.json': { http: { tls: { certPath: 'tls/cert.pem', keyPath: 'tls/key.pem' } } },
