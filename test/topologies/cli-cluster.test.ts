@@ -1,0 +1,3 @@
+import { describeCliOn } from './cli-suite.js';
+
+describeCliOn('Cluster');
