@@ -50,6 +50,7 @@ export async function drainScenario(ctx: BenchContext): Promise<ScenarioResult> 
       distinctReceipts: load.distinct,
       duplicateMessages: load.duplicates,
       mix: Object.entries(TYPE_MIX)
+        .filter(([, s]) => s > 0)
         .map(([t, s]) => `${t} ${Math.round(s * 100)}%`)
         .join(', '),
       handler: 'no-op (records keys in Redis every 100 ms)',

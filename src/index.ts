@@ -7,7 +7,11 @@ export type {
   ChatAppAuditReceipt,
   ChatAppInboundReceipt,
   ChatAppStatusReceipt,
+  InboundType,
   MessageType,
   ReceiptByType,
   ReceiptSource,
+  SmsReportReceipt,
+  SmsUpReceipt,
+  StatusName,
 } from './receipts/types.js';

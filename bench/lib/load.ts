@@ -11,6 +11,8 @@ export const TYPE_MIX: Readonly<Record<MessageType, number>> = {
   ChatAppStatus: 0.7,
   ChatAppInbound: 0.25,
   ChatAppAudit: 0.05,
+  SmsReport: 0,
+  SmsUp: 0,
 };
 
 export const BENCH_QUEUES: readonly QueueSpec[] = [

@@ -15,11 +15,21 @@ import {
 } from './formats.js';
 import type { Format } from './formats.js';
 import { redisSchema } from './schema-redis.js';
+import { RECEIPT_TYPES } from '../receipts/types.js';
 
 /** What the schema covers: everything but the directory and the queue files. */
 export type ConfigProperties = Omit<AppConfig, 'configDir' | 'consumers'>;
 
 const ANY_STRING = str();
+
+/** One push path per receipt type, from the type registry. */
+function pushPaths(): convict.Schema<AppConfig['http']['paths']> {
+  const entries = RECEIPT_TYPES.map(t => [
+    t.name,
+    { doc: `Push path for ${t.name} batches.`, format: httpPath, default: t.pushPath },
+  ]);
+  return Object.fromEntries(entries) as convict.Schema<AppConfig['http']['paths']>;
+}
 const ACCOUNT_ID = str(/^\d+$/, 'a string of digits (quote it in JSON)');
 const NODE_ENV = str(
   /^[A-Za-z0-9_-]+$/,
@@ -246,11 +256,7 @@ export const configSchema: convict.Schema<ConfigProperties> = {
       default: 0,
       env: 'CAMS_HTTP_PORT',
     },
-    paths: {
-      ChatAppInbound: { doc: 'Push path for ChatAppInbound batches.', format: httpPath, default: '/inbound' },
-      ChatAppStatus: { doc: 'Push path for ChatAppStatus batches.', format: httpPath, default: '/appstatus' },
-      ChatAppAudit: { doc: 'Push path for ChatAppAudit batches.', format: httpPath, default: '/appaudit' },
-    },
+    paths: pushPaths(),
     bodyLimitBytes: {
       doc: 'Larger push bodies are refused with 413.',
       format: int(1, 100 * 1024 * 1024),

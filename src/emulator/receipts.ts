@@ -2,10 +2,11 @@
  * Realistic CAMS receipt bodies (cams-receipts.md §1). Each SMQ message carries Base64 of one JSON
  * object. ChatAppStatus receipts follow per-message sequences (Sent→Delivered→Read, Sent→Failed,
  * or a lone Failed); ChatAppInbound covers TEXT, IMAGE, REPLY and LOCATION with `Message` as a
- * JSON string; ChatAppAudit carries template review events.
+ * JSON string; ChatAppAudit carries template review events. SmsReport and SmsUp follow the SMS developer
+ * reference: snake_case fields, a boolean `success`, a numeric `sequence_id`.
  */
 
-export type Receipt = Record<string, string | number>;
+export type Receipt = Record<string, string | number | boolean>;
 export type RandomSource = () => number;
 
 const CAMS_TYPES = ['ChatAppInbound', 'ChatAppStatus', 'ChatAppAudit'] as const;
@@ -229,7 +230,7 @@ export class ReceiptFactory {
       phone_number: `138${this.digits(8)}`,
       send_time: now.toISOString().slice(0, 19).replace('T', ' '),
       report_time: now.toISOString().slice(0, 19).replace('T', ' '),
-      success: ok ? 1 : 0,
+      success: ok,
       err_code: ok ? 'DELIVERED' : 'MK:0001',
       err_msg: ok ? '用户接收成功' : 'failed',
       sms_size: '1',

@@ -1,51 +1,37 @@
 import { createHash } from 'node:crypto';
-import type { AnyReceipt, MessageType } from './types.js';
-import { isTemplateEvent } from './validate.js';
+import { RECEIPT_TYPES, receiptType, type AnyReceipt, type MessageType } from './types.js';
 
 /** The fields each type's default dedupe key is built from, in order. */
-export const DEDUPE_FIELDS: Readonly<Record<MessageType, readonly string[]>> = {
-  ChatAppInbound: ['MessageId'],
-  ChatAppStatus: ['MessageId', 'Status'],
-  // Audit events carry no event id: the key is the whole event state. Type is read as `template` when absent.
-  ChatAppAudit: [
-    'WabaId',
-    'Type',
-    'TemplateCode',
-    'Language',
-    'AuditStatus',
-    'Status',
-    'PhoneNumber',
-    'CurrentLimit',
-  ],
-};
+export const DEDUPE_FIELDS = Object.fromEntries(RECEIPT_TYPES.map(t => [t.name, t.dedupeFields])) as Readonly<
+  Record<MessageType, readonly string[]>
+>;
 
 /** Job ids longer than this are replaced by a hash. */
 export const MAX_JOB_ID_LENGTH = 128;
 
-const JOB_ID_PREFIX: Readonly<Record<MessageType, string>> = {
-  ChatAppInbound: 'inbound',
-  ChatAppStatus: 'status',
-  ChatAppAudit: 'audit',
-};
-
 /**
- * The key duplicates of one receipt share: `MessageId` (inbound), `MessageId|Status` (status), and for audit
- * `WabaId|Type|TemplateCode|Language|AuditStatus|Status|PhoneNumber|CurrentLimit` (absent fields empty).
- * `\` and `|` inside values are escaped with `\`, so distinct field values never join to the same key, and
- * the keys of different types differ in their number of separators. Expects a validated receipt.
+ * The key duplicates of one receipt share: its type's {@link DEDUPE_FIELDS} joined by `|` (absent fields
+ * empty): `MessageId` (inbound), `MessageId|Status` (status), for audit
+ * `WabaId|Type|TemplateCode|Language|AuditStatus|Status|PhoneNumber|CurrentLimit`, `biz_id|phone_number`
+ * (SmsReport), `phone_number|sequence_id` (SmsUp).
+ * `\` and `|` inside values are escaped with `\`, so distinct field values never join to the same key.
+ * Keys of different types differ in their number of separators, or (status against the SMS types, all of two
+ * fields) in their second field: a status word against a phone number or a digit sequence id. Job ids also
+ * carry the type's prefix. Expects a validated receipt.
  */
 export function defaultDedupeKey(type: MessageType, receipt: AnyReceipt): string {
   return DEDUPE_FIELDS[type].map(field => escapePart(fieldText(type, receipt, field))).join('|');
 }
 
 /**
- * The BullMQ job id for a receipt: `<inbound|status|audit>-<key>` with every character outside
+ * The BullMQ job id for a receipt: `<prefix>-<key>` (`inbound`, `status`, `audit`, `smsreport`, `smsup`),
+ * with every character outside
  * `A-Z a-z 0-9 . _ ~ - | + = @ ,` percent-encoded as UTF-8, so it never contains `:` and is never all
  * digits. Ids that would exceed {@link MAX_JOB_ID_LENGTH} become `<prefix>.<base64url SHA-256 of the key>`.
  * It depends only on the type and the key, so a receipt gets the same id whether it came by SMQ or HTTP.
  */
 export function jobIdFor(type: MessageType, dedupeKey: string): string {
-  const prefix = JOB_ID_PREFIX[type];
+  const prefix = receiptType(type).jobIdPrefix;
   const readable = `${prefix}-${percentEncode(dedupeKey)}`;
   if (readable.length <= MAX_JOB_ID_LENGTH) return readable;
   // `.` after the prefix cannot occur in a readable id (which has `-` there), so the two forms never collide.
@@ -53,8 +39,8 @@ export function jobIdFor(type: MessageType, dedupeKey: string): string {
 }
 
 function fieldText(type: MessageType, receipt: AnyReceipt, field: string): string {
-  const value = receipt[field];
-  if (type === 'ChatAppAudit' && field === 'Type' && isTemplateEvent(value)) return 'template';
+  const { keyPart } = receiptType(type);
+  const value = keyPart ? keyPart(field, receipt[field]) : receipt[field];
   if (value === undefined || value === null) return '';
   return typeof value === 'string' ? value : JSON.stringify(value);
 }

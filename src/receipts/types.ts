@@ -1,72 +1,42 @@
-/** The CAMS receipt types. Each one is subscribed separately, with its own queue or callback URL. */
-export const MESSAGE_TYPES = ['ChatAppInbound', 'ChatAppStatus', 'ChatAppAudit'] as const;
-export type MessageType = (typeof MESSAGE_TYPES)[number];
+import ChatAppAudit from './types/ChatAppAudit.js';
+import ChatAppInbound from './types/ChatAppInbound.js';
+import ChatAppStatus from './types/ChatAppStatus.js';
+import SmsReport from './types/SmsReport.js';
+import SmsUp from './types/SmsUp.js';
+import type { ReceiptTypeSpec } from './types/spec.js';
+
+/**
+ * The registry of receipt types: the three CAMS types and the Alibaba Cloud SMS ones. Each is subscribed
+ * separately, with its own queue or callback URL. Adding a type is one file in ./types/ and its entry here.
+ */
+export const RECEIPT_TYPES = [ChatAppInbound, ChatAppStatus, ChatAppAudit, SmsReport, SmsUp] as const;
+
+type Spec = (typeof RECEIPT_TYPES)[number];
+export type MessageType = Spec['name'];
+export const MESSAGE_TYPES: readonly MessageType[] = RECEIPT_TYPES.map(t => t.name);
+
+export type ReceiptByType = {
+  [S in Spec as S['name']]: S extends ReceiptTypeSpec<string, infer R> ? R : never;
+};
+
+export type AnyReceipt = ReceiptByType[MessageType];
 
 export function isMessageType(value: unknown): value is MessageType {
   return typeof value === 'string' && (MESSAGE_TYPES as readonly string[]).includes(value);
 }
 
-/** Fields CAMS may add later are kept: every receipt is an open record. */
-interface OpenRecord {
-  [field: string]: unknown;
-}
+const BY_NAME = new Map<string, ReceiptTypeSpec>(RECEIPT_TYPES.map(t => [t.name, t]));
 
-/** A message an end user sent to us (MO). */
-export interface ChatAppInboundReceipt extends OpenRecord {
-  MessageId: string;
-  CustSpaceId?: string;
-  WabaId?: string;
-  From?: string;
-  To?: string;
-  Timestamp?: number;
-  DisplayName?: string;
-  Name?: string;
-  /** TEXT, LOCATION, DOCUMENT, VIDEO, AUDIO, REPLY, IMAGE, CONTACTS, SYSTEM. */
-  Type?: string;
-  /** Plain text for TEXT; a JSON-encoded object for the other types (see `parsedMessage`). */
-  Message?: string;
+/** The registry entry of a type. */
+export function receiptType(type: MessageType): ReceiptTypeSpec {
+  return BY_NAME.get(type) as ReceiptTypeSpec;
 }
-
-/** A delivery status for a message we sent (MT). */
-export interface ChatAppStatusReceipt extends OpenRecord {
-  MessageId: string;
-  /** Sent, Delivered, Read, Failed, Deleted, subscribe, unsubscribe (Viber). */
-  Status: string;
-  From?: string;
-  To?: string;
-  Timestamp?: number;
-  StatusDescription?: string;
-  ErrorCode?: string;
-  ErrorDescription?: string;
-  ConversationType?: string;
-  ConversationId?: string;
-  MsgFrameType?: string;
-  Type?: string;
-  TaskId?: string;
-  TemplateCode?: string;
-}
-
-/** A template review or account event. */
-export interface ChatAppAuditReceipt extends OpenRecord {
-  WabaId: string;
-  TemplateCode?: string;
-  Language?: string;
-  AuditStatus?: string;
-  Reason?: string;
-  /** template, phoneNameUpdate, phoneQualityUpdate, wabaReviewUpdate, … (V2). */
-  Type?: string;
-  PhoneNumber?: string;
-  Status?: string;
-  CurrentLimit?: string;
-}
-
-export interface ReceiptByType {
-  ChatAppInbound: ChatAppInboundReceipt;
-  ChatAppStatus: ChatAppStatusReceipt;
-  ChatAppAudit: ChatAppAuditReceipt;
-}
-
-export type AnyReceipt = ReceiptByType[MessageType];
 
 /** Where a receipt came from. */
 export type ReceiptSource = 'smq' | 'http';
+
+export type { ChatAppAuditReceipt } from './types/ChatAppAudit.js';
+export type { ChatAppInboundReceipt, InboundType } from './types/ChatAppInbound.js';
+export type { ChatAppStatusReceipt, StatusName } from './types/ChatAppStatus.js';
+export type { SmsReportReceipt } from './types/SmsReport.js';
+export type { SmsUpReceipt } from './types/SmsUp.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MESSAGE_TYPES } from '../../src/receipts/types.js';
+import { defaultQueueName } from '../../src/emulator/index.js';
 import { eventually } from '../helpers/redis.js';
 import { recordingHandler } from '../pipeline/harness.js';
 import { startRig } from './harness.js';
@@ -8,7 +9,8 @@ import { startRig } from './harness.js';
 test('receipts of every type, with duplicates, reach each handler once and the queues end empty', async () => {
   const first = recordingHandler('first');
   const second = recordingHandler('second', { types: ['ChatAppStatus'] });
-  const rig = await startRig([first, second]);
+  const queues = Object.fromEntries(MESSAGE_TYPES.map(t => [t, defaultQueueName(t)]));
+  const rig = await startRig([first, second], { emulator: { queues } });
   try {
     let distinct = 0;
     for (const messageType of MESSAGE_TYPES) {
@@ -94,5 +96,7 @@ function uniqueReceipt(type: string, i: number): Record<string, string | number>
     return { MessageId: `st-${i}`, Status: i % 2 ? 'Read' : 'Delivered', Timestamp: 1 };
   if (type === 'ChatAppInbound')
     return { MessageId: `in-${i}`, Type: 'TEXT', Message: `hello ${i}`, From: '1' };
+  if (type === 'SmsReport') return { biz_id: `biz-${i}`, phone_number: '13800000000', success: 'true' };
+  if (type === 'SmsUp') return { sequence_id: 1000 + i, phone_number: '13800000000', content: 'TD' };
   return { WabaId: 'w1', TemplateCode: `tpl-${i}`, Language: 'en_US', AuditStatus: 'pass', Type: 'template' };
 }

@@ -67,7 +67,10 @@ export function writeConfigDir(
     handlers: settings.handlers ?? ['log'],
   };
   writeFileSync(join(dir, 'default.json'), JSON.stringify(deepMerge(base, settings.extra ?? {}), null, 2));
-  const queues = MESSAGE_TYPES.map(t => ({ messageType: t, queueName: emulator.queues[t] }));
+  const queues = MESSAGE_TYPES.filter(t => emulator.queues[t] !== undefined).map(t => ({
+    messageType: t,
+    queueName: emulator.queues[t],
+  }));
   writeFileSync(join(dir, 'queues', 'cams.json'), JSON.stringify(queues, null, 2));
   return dir;
 }

@@ -19,6 +19,8 @@ export const DEFAULT_PATHS: HttpServerConfig['paths'] = {
   ChatAppInbound: '/inbound',
   ChatAppStatus: '/appstatus',
   ChatAppAudit: '/appaudit',
+  SmsReport: '/smsreport',
+  SmsUp: '/smsup',
 };
 
 export function httpConfig(overrides: Partial<HttpServerConfig> = {}): HttpServerConfig {

@@ -1,40 +1,9 @@
-import type { AnyReceipt, MessageType } from '../../receipts/types.js';
+import { receiptType, type AnyReceipt } from '../../receipts/types.js';
 import type { Handler } from '../../contracts/handler.js';
 import type { Options } from './options.js';
 import { OptionError, messageTypesOption, nameOption, rejectUnknownOptions } from './options.js';
 
 const LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
-
-/**
- * The fields worth a log line, per type. Inbound `Message` (what the user wrote) and media URLs are left
- * out on purpose: they are content, not metadata.
- */
-const LOGGED_FIELDS: Readonly<Record<MessageType, readonly string[]>> = {
-  ChatAppInbound: ['MessageId', 'Type', 'From', 'To', 'WabaId', 'Timestamp'],
-  ChatAppStatus: [
-    'MessageId',
-    'Status',
-    'MsgFrameType',
-    'Type',
-    'TemplateCode',
-    'From',
-    'To',
-    'ErrorCode',
-    'ErrorDescription',
-    'Timestamp',
-  ],
-  ChatAppAudit: [
-    'WabaId',
-    'Type',
-    'TemplateCode',
-    'Language',
-    'AuditStatus',
-    'Reason',
-    'PhoneNumber',
-    'Status',
-    'CurrentLimit',
-  ],
-};
 
 /**
  * `log`: writes one `receipt_handled` line per receipt through the handler's logger.
@@ -57,7 +26,7 @@ export function createLogHandler(options: Options = {}): Handler {
         queueName: ctx.queueName,
         dedupeKey: ctx.dedupeKey,
         attempt: ctx.attempt,
-        ...pick(receipt, LOGGED_FIELDS[ctx.messageType]),
+        ...pick(receipt, receiptType(ctx.messageType).loggedFields),
       });
     },
   };
