@@ -109,6 +109,12 @@ export const httpPath: Format = str(
   'a path like "/inbound" (letters, digits, . _ ~ -)',
 );
 
+/** A push path, or `''` for a type whose push receiver is off. */
+export const httpPathOrOff: Format = str(
+  /^((\/[A-Za-z0-9._~-]+)+)?$/,
+  'empty (off) or a path like "/smsreport" (letters, digits, . _ ~ -)',
+);
+
 export const httpSecret: Format = value => {
   if (typeof value !== 'string') fail('must be a string');
   if (value === '') return;

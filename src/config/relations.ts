@@ -51,7 +51,7 @@ function checkHttp(
   exists: (path: string) => boolean,
   shown: (path: string) => string,
 ): void {
-  const paths = MESSAGE_TYPES.map(type => http.paths[type]);
+  const paths = MESSAGE_TYPES.map(type => http.paths[type]).filter(p => p !== '');
   const dup = paths.find((p, i) => paths.indexOf(p) !== i);
   if (dup) fail(`two message types share the push path ${dup}`, ...MESSAGE_TYPES.map(t => `http.paths.${t}`));
   if (Boolean(http.tls.certPath) !== Boolean(http.tls.keyPath)) {

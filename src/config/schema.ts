@@ -5,6 +5,7 @@ import {
   boolOrHops,
   handlerList,
   httpPath,
+  httpPathOrOff,
   httpSecret,
   httpUrl,
   int,
@@ -26,7 +27,13 @@ const ANY_STRING = str();
 function pushPaths(): convict.Schema<AppConfig['http']['paths']> {
   const entries = RECEIPT_TYPES.map(t => [
     t.name,
-    { doc: `Push path for ${t.name} batches.`, format: httpPath, default: t.pushPath },
+    t.pushPath
+      ? { doc: `Push path for ${t.name} batches.`, format: httpPath, default: t.pushPath }
+      : {
+          doc: `Push path for ${t.name} batches, e.g. \`/${t.name.toLowerCase()}\`; empty: not received by push.`,
+          format: httpPathOrOff,
+          default: '',
+        },
   ]);
   return Object.fromEntries(entries) as convict.Schema<AppConfig['http']['paths']>;
 }

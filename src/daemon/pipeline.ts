@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { parsedMessageFor } from '../receipts/inbound.js';
-import { MESSAGE_TYPES } from '../receipts/types.js';
+import { receivedTypes } from '../handlers/coverage.js';
 import { describeTarget } from '../redis/options.js';
 import { describeTopology, waitForTopology, type Topology } from '../redis/topology.js';
 import { abortable } from '../util/async.js';
@@ -31,7 +31,7 @@ export function daemonPipeline(config: AppConfig, topology: Topology, deps: Daem
     workers: handlers
       ? {
           handlers,
-          types: MESSAGE_TYPES,
+          types: receivedTypes(config),
           parseInbound: receipt => parsedMessageFor('ChatAppInbound', receipt),
           onHandlerFinished: e => metrics.handlerFinished(e),
           onJobFinished: e => metrics.jobFinished(e),

@@ -57,6 +57,8 @@ export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = async (app, opt
   const tallies = new WeakMap<FastifyRequest, BatchOutcome>();
   const onResponse = opts.onPush ? [reportHook(opts.onPush, tallies)] : [];
   for (const type of MESSAGE_TYPES) {
+    // An empty path: this type is not received by push.
+    if (opts.paths[type] === '') continue;
     for (const url of urlsFor(opts.paths[type], opts.secret)) {
       pushRoute(app, opts, { type, url, guards, onResponse, tallies });
     }

@@ -55,6 +55,8 @@ describe('layering', () => {
       ChatAppInbound: '/inbound',
       ChatAppStatus: '/appstatus',
       ChatAppAudit: '/appaudit',
+      SmsReport: '',
+      SmsUp: '',
     });
     assert.equal(cfg.admin.dashboard.readOnly, true);
     assert.deepEqual(cfg.handlers, ['log']);

@@ -92,13 +92,13 @@ describe('queue files', () => {
 
   test('an unknown message type names the file and the key', () => {
     const cwd = tempDir({
-      'config/queues/a.yaml': 'messageType: SmsReport\nqueueName: Alicom-Queue-1-SmsReport\n',
+      'config/queues/a.yaml': 'messageType: VoiceReport\nqueueName: Alicom-Queue-1-VoiceReport\n',
     });
     assertConfigError(
       () => load(cwd),
       'config/queues/a.yaml',
       'messageType',
-      /one of ChatAppInbound, ChatAppStatus, ChatAppAudit \(got "SmsReport"\)/,
+      /one of ChatAppInbound, ChatAppStatus, ChatAppAudit, SmsReport, SmsUp \(got "VoiceReport"\)/,
     );
   });
 

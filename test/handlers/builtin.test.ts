@@ -5,6 +5,7 @@ import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { PermanentError } from '../../src/errors.js';
+import { MESSAGE_TYPES } from '../../src/receipts/types.js';
 import {
   createForwardHandler,
   createLogHandler,
@@ -173,7 +174,7 @@ test('forward options are validated', () => {
   );
   assert.throws(() => createForwardHandler({ url: base, secret: '' }), /secret must be a non-empty string/);
   assert.throws(
-    () => createForwardHandler({ url: base, messageTypes: ['SmsReport'] }),
+    () => createForwardHandler({ url: base, messageTypes: ['VoiceReport'] }),
     /messageTypes must be/,
   );
   assert.deepEqual(createForwardHandler({ url: base, messageTypes: ['ChatAppAudit'] }).messageTypes, [
@@ -185,7 +186,7 @@ test('log writes one receipt_handled line with the key fields and without the me
   const { logger, lines } = captureLogger('info');
   const handler = createLogHandler();
   assert.equal(handler.name, 'log');
-  assert.deepEqual(handler.messageTypes, ['ChatAppInbound', 'ChatAppStatus', 'ChatAppAudit']);
+  assert.deepEqual(handler.messageTypes, MESSAGE_TYPES);
   const inbound = {
     MessageId: 'in-1',
     Type: 'TEXT',

@@ -144,8 +144,8 @@ test('each bad shape is named by its field', async () => {
       /"messageTypes" must be a non-empty array/,
     ],
     [
-      `export default { name: 'n', messageTypes: ['ChatAppStatus', 'SmsReport'], handle() {} };`,
-      /"messageTypes" has unknown type "SmsReport" \(valid: /,
+      `export default { name: 'n', messageTypes: ['ChatAppStatus', 'VoiceReport'], handle() {} };`,
+      /"messageTypes" has unknown type "VoiceReport" \(valid: /,
     ],
     [
       `export default { name: 'n', messageTypes: ['ChatAppStatus'] };`,

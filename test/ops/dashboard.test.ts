@@ -102,7 +102,7 @@ describe('bull-board dashboard at /admin', () => {
       headers: { authorization: basic(USER, PASSWORD) },
     });
     const body = (await res.json()) as { queues: { readOnlyMode: boolean; allowRetries: boolean }[] };
-    assert.equal(body.queues.length, 3);
+    assert.equal(body.queues.length, MESSAGE_TYPES.length);
     assert.ok(body.queues.every(q => !q.readOnlyMode && q.allowRetries));
   });
 

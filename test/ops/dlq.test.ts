@@ -58,7 +58,7 @@ describe('cams-receipts dlq', () => {
     assert.match(help.stdout, /dlq replay/);
     assert.equal((await dlq([])).code, 2);
     assert.equal((await dlq(['frob'])).code, 2);
-    const badType = await dlq(['list', '--type', 'SmsReport']);
+    const badType = await dlq(['list', '--type', 'VoiceReport']);
     assert.equal(badType.code, 2);
     assert.match(badType.stderr, /--type must be one of/);
     assert.equal((await dlq(['list', '--since', 'yesterday'])).code, 2);

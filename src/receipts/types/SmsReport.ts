@@ -23,7 +23,7 @@ export interface SmsReportReceipt extends OpenRecord {
 export default defineReceiptType<'SmsReport', SmsReportReceipt>({
   name: 'SmsReport',
   jobIdPrefix: 'smsreport',
-  pushPath: '/smsreport',
+  pushPath: '',
   // One report per number of a send: a batch send's numbers share its BizId.
   dedupeFields: ['biz_id', 'phone_number'],
   textFields: words('biz_id phone_number err_code err_msg send_time report_time sms_size out_id'),

@@ -17,7 +17,7 @@ export interface SmsUpReceipt extends OpenRecord {
 export default defineReceiptType<'SmsUp', SmsUpReceipt>({
   name: 'SmsUp',
   jobIdPrefix: 'smsup',
-  pushPath: '/smsup',
+  pushPath: '',
   dedupeFields: ['phone_number', 'sequence_id'],
   textFields: words('sequence_id phone_number content send_time dest_code sign_name'),
   missing: r => requireText(r, 'sequence_id') ?? requireText(r, 'phone_number'),

@@ -13,7 +13,7 @@ export interface ReceiptTypeSpec<N extends string = string, R extends OpenRecord
   readonly name: N;
   /** Starts the BullMQ job ids of this type (`<prefix>-<key>`). Unique, lower case, no `-` or `.`. */
   readonly jobIdPrefix: string;
-  /** Default HTTP push path (`http.paths.<name>`). */
+  /** Default HTTP push path (`http.paths.<name>`); `''` leaves push off until a path is configured. */
   readonly pushPath: string;
   /** The fields the default dedupe key joins, in order. */
   readonly dedupeFields: readonly string[];
