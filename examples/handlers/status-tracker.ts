@@ -8,11 +8,10 @@
  *
  * Configure it with:  "handlers": ["log", { "module": "../examples/handlers/status-tracker.ts" }]
  *
- * In your own project write `import { defineHandler } from 'cams-receipts'` and
- * `export default defineHandler({ … })`. Inside this repository the import is type-only, so the module
- * runs without a build.
+ * It imports the package's types only, so it runs as it is wherever the daemon loads TypeScript (see
+ * "Deploying handlers" in the README); `import { defineHandler } from 'cams-receipts'` works as well.
  */
-import type { ChatAppStatusReceipt, Handler, HandlerContext } from '../../src/index.js';
+import type { ChatAppStatusReceipt, Handler, HandlerContext } from 'cams-receipts';
 
 const RANK: Readonly<Record<string, number>> = { Sent: 1, Delivered: 2, Read: 3, Failed: 4 };
 

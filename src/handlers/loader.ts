@@ -11,6 +11,8 @@ import { BUILTIN_HANDLERS } from './builtin/index.js';
 import { OptionError } from './builtin/options.js';
 import type { Options } from './builtin/options.js';
 import { HandlerRegistry } from './registry.js';
+import { registerHandlerResolution, registerTsx } from './module-hooks.js';
+import { syntaxErrorLocation } from './syntax-error.js';
 import type { Handler } from '../contracts/handler.js';
 import { errorMessage } from '../util/error-message.js';
 
@@ -36,6 +38,9 @@ export interface LoadHandlersDeps {
 
 /** Handler names show up in Redis keys, job data and logs. */
 const HANDLER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@/-]{0,99}$/;
+const TYPESCRIPT = /\.[cm]?tsx?$/;
+/** Node.js without type stripping, or TypeScript that stripping cannot take (enum, parameter properties). */
+const TSX_FALLBACK = new Set(['ERR_UNKNOWN_FILE_EXTENSION', 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX']);
 
 let importGeneration = 0;
 const requireCache = createRequire(import.meta.url).cache;
@@ -121,11 +126,26 @@ async function importHandler(module: string, configDir: string, generation: numb
   const url = pathToFileURL(path).href + (generation > 0 ? `?generation=${generation}` : '');
   let namespace: Record<string, unknown>;
   try {
-    namespace = (await import(url)) as Record<string, unknown>;
+    namespace = await importModule(url, path);
   } catch (err) {
-    throw new HandlerLoadError(`import failed: ${importFailure(err, path)}`, module, { cause: err });
+    const at = await syntaxErrorLocation(err, path);
+    const message = errorMessage(err);
+    const reason = at ? (message.includes(at) ? message : `${message} at ${at}`) : importFailure(err, path);
+    throw new HandlerLoadError(`import failed: ${reason}`, module, { cause: err });
   }
   return checkShape(handlerExport(namespace), module);
+}
+
+/** Imports a handler file; TypeScript the running Node.js cannot strip is imported again through tsx. */
+async function importModule(url: string, path: string): Promise<Record<string, unknown>> {
+  registerHandlerResolution();
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (!TSX_FALLBACK.has(String(code)) || !TYPESCRIPT.test(path) || !(await registerTsx())) throw err;
+    return (await import(`${url}${url.includes('?') ? '&' : '?'}tsx`)) as Record<string, unknown>;
+  }
 }
 
 /**
@@ -199,11 +219,15 @@ function checkMessageTypes(messageTypes: unknown, module: string): void {
 function importFailure(err: unknown, path: string): string {
   const message = errorMessage(err);
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?tsx?$/.test(path)) {
-    return `${message}. TypeScript handler modules load under tsx (as \`npm start\` runs the daemon); compile them to .js for production`;
+  if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && TYPESCRIPT.test(path)) {
+    return `${message}. TypeScript handler modules load through Node's type stripping or tsx; compile them to .js if neither is available`;
   }
-  if (/Cannot use import statement|Unexpected token 'export'|Cannot require\(\) ES Module/.test(message)) {
-    return `${message}. The file is ESM loaded as CommonJS: name it .mjs, or add "type": "module" to its package.json`;
+  if (
+    /Cannot use import statement|Unexpected token 'export'|Cannot require\(\) ES Module|Require stack/.test(
+      message,
+    )
+  ) {
+    return `${message}. The file is ESM loaded as CommonJS: name it .mjs (.mts), or put a package.json with {"type": "module"} in its directory`;
   }
   return message;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { HandlerLoadError } from '../../src/errors.js';
+import { HandlerLoadError, PermanentError } from '../../src/errors.js';
 import { loadHandlers } from '../../src/handlers/loader.js';
 import type { HandlerSpec } from '../../src/handlers/loader.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -106,6 +106,12 @@ test('a syntax error is a HandlerLoadError naming the module, with the cause', a
   assert.equal(err.module, 'broken.mjs');
   assert.match(err.message, /^broken\.mjs: import failed: /);
   assert.ok(err.cause instanceof SyntaxError);
+  assert.match(err.message, new RegExp(`at ${join(dir, 'broken.mjs')}:2:1$`), 'names file:line:column');
+  const typed = write('broken.ts', 'const n: number = 1;\nexport default { name: n +;\n');
+  assert.match(
+    (await loadError([{ module: typed }])).message,
+    new RegExp(`broken\\.ts: import failed: [\\s\\S]*${join(dir, 'broken.ts')}:2:\\d+`),
+  );
   const throwing = write('throws.mjs', 'throw new Error("missing env FOO");\n');
   assert.match(
     (await loadError([{ module: throwing }])).message,
@@ -113,9 +119,41 @@ test('a syntax error is a HandlerLoadError naming the module, with the cause', a
   );
 });
 
+test('a module outside the application imports cams-receipts and the packages installed beside it', async () => {
+  write('etc/handlers/package.json', '{ "type": "module" }');
+  const file = write(
+    'etc/handlers/outside.ts',
+    `import { defineHandler, PermanentError } from 'cams-receipts';
+     import { stringify } from 'yaml';
+     export default defineHandler({
+       name: 'outside',
+       messageTypes: ['ChatAppStatus'],
+       async handle(r) { throw new PermanentError(stringify({ id: r.MessageId }).trim()); },
+     });\n`,
+  );
+  const registry = await loadHandlers([{ module: file }], dir, { logger });
+  const handler = registry.get('outside');
+  assert.ok(handler);
+  await assert.rejects(
+    Promise.resolve().then(() =>
+      handler.handle({ MessageId: 'm9', Status: 'Read' }, context('ChatAppStatus')),
+    ),
+    (err: unknown) => err instanceof PermanentError && err.message === 'id: m9',
+    'the PermanentError class is the daemon’s own',
+  );
+  const missing = write('etc/handlers/missing-dep.mjs', `import 'no-such-package-anywhere';\n${plain('m')}`);
+  assert.match(
+    (await loadError([{ module: missing }])).message,
+    /missing-dep\.mjs: import failed: Cannot find package 'no-such-package-anywhere'/,
+  );
+});
+
 test('ESM syntax in a file loaded as CommonJS gets a hint', async () => {
   const file = write('esm-as-cjs/h.cjs', plain('x'));
-  assert.match((await loadError([{ module: file }])).message, /name it \.mjs, or add "type": "module"/);
+  assert.match(
+    (await loadError([{ module: file }])).message,
+    /name it \.mjs \(\.mts\), or put a package\.json with \{"type": "module"\}/,
+  );
 });
 
 test('each bad shape is named by its field', async () => {

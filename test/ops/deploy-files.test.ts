@@ -61,7 +61,7 @@ describe('deployment files', () => {
     const execStart = unitSettings(readFileSync(UNIT, 'utf8')).get('Service')?.get('ExecStart') ?? '';
     assert.equal(
       execStart,
-      `/usr/bin/node ${NODE_ARGS.join(' ')} /opt/cams-receipts/bin/cams-receipts.js start --config /etc/cams-receipts`,
+      `/usr/bin/node ${NODE_ARGS.join(' ')} /opt/cams-receipts/node_modules/cams-receipts/bin/cams-receipts.js start --config /etc/cams-receipts`,
     );
   });
 
