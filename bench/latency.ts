@@ -87,7 +87,7 @@ interface RateResult {
 }
 
 /** Offers `rate`/s for `durationMs` to the running daemon, waits until SMQ is empty, reads the latencies. */
-async function measureAt(
+export async function measureAt(
   ctx: BenchContext,
   daemonPid: number,
   rate: number,

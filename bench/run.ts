@@ -17,6 +17,7 @@ import { ioBoundScenario } from './io-bound.js';
 import { latencyScenario } from './latency.js';
 import { memoryScenario } from './memory.js';
 import { scaleOutScenario } from './scale-out.js';
+import { serializeScenario } from './serialize.js';
 import { buildDaemon } from './lib/build.js';
 import { productionNodeArgs } from './lib/daemon-process.js';
 import { startEmulatorProcess } from './lib/emulator-process.js';
@@ -35,6 +36,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
   memory: memoryScenario,
   idle: idleScenario,
   'scale-out': scaleOutScenario,
+  serialize: serializeScenario,
 };
 
 const { values: args } = parseArgs({

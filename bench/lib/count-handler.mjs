@@ -2,7 +2,8 @@
 // write), and records what it saw so the benchmark can check it: every dedupe key into a Redis set,
 // a call counter (per process too), and, for receipts stamped with BenchSentAtMs, the time from that
 // stamp to the handler's start. Records are buffered and written every `flushMs` in one pipeline, so
-// the bookkeeping costs a fraction of a Redis round trip per receipt.
+// the bookkeeping costs a fraction of a Redis round trip per receipt. Option `serializeBy` serialises by
+// MessageId.
 import { Redis } from 'ioredis';
 
 let redis;
@@ -39,6 +40,8 @@ export default {
     delayMs = Number(options.delayMs ?? 0);
     timer = setInterval(flush, Number(options.flushMs ?? 100));
     timer.unref();
+    // One receipt per message at a time (a message's statuses queue up behind each other).
+    if (options.serializeBy) this.serializeBy = receipt => String(receipt.MessageId ?? receipt.WabaId);
   },
   async handle(receipt, ctx) {
     const startedAtMs = Date.now();

@@ -1,10 +1,13 @@
 /**
- * Example handler (TypeScript): tracks the delivery state of each message we sent.
+ * Example handler (TypeScript): keeps the delivery state of each message we sent, using the daemon's status
+ * state machine (`ctx.status`).
  *
- * CAMS does not promise order: a Delivered can arrive after its Read. Statuses are therefore applied
- * forward-only by rank (Sent < Delivered < Read), and Failed is terminal. The state lives in memory to keep
- * the example self-contained; a real handler would write to its database, in one statement that both
- * checks the rank and updates (e.g. `UPDATE … SET status = $2 WHERE id = $1 AND rank < $3`).
+ * CAMS does not promise order: a Delivered can arrive after its Read, a Read with no Delivered at all, and two
+ * statuses of one message could run at once. `serializeBy` runs one status of a message at a time, and
+ * `trackStatus` gives each one `ctx.status`: the previous state, whether this status advances it (forward-only
+ * by rank Sent < Delivered < Read; Failed terminal), whether it conflicts (Failed after Delivered), and the
+ * history. Stale updates are skipped with one `if`. The state lives in memory to keep the example
+ * self-contained; a real handler writes `UPDATE messages SET status = $2 WHERE id = $1` where it writes below.
  *
  * Configure it with:  "handlers": ["log", { "module": "../examples/handlers/status-tracker.ts" }]
  *
@@ -13,11 +16,9 @@
  */
 import type { ChatAppStatusReceipt, Handler, HandlerContext } from 'cams-receipts';
 
-const RANK: Readonly<Record<string, number>> = { Sent: 1, Delivered: 2, Read: 3, Failed: 4 };
-
 interface Tracked {
   status: string;
-  /** Every status seen, in arrival order, including the ones that did not move the state. */
+  /** The statuses seen for the message, in arrival order, as of the last one that advanced it. */
   history: string[];
 }
 
@@ -27,28 +28,27 @@ let maxTracked = 100_000;
 const statusTracker: Handler<'ChatAppStatus'> = {
   name: 'status-tracker',
   messageTypes: ['ChatAppStatus'],
+  trackStatus: true,
+  serializeBy: receipt => receipt.MessageId,
 
   init(options) {
     if (options['maxTracked'] !== undefined) maxTracked = Number(options['maxTracked']);
   },
 
   handle(receipt: ChatAppStatusReceipt, ctx: HandlerContext<'ChatAppStatus'>) {
-    const rank = RANK[receipt.Status];
-    // Viber subscribe/unsubscribe and Deleted are not delivery states.
-    if (rank === undefined) {
-      ctx.logger.info('status ignored', {
-        event: 'status_ignored',
+    const status = ctx.status;
+    if (status?.anomaly) {
+      ctx.logger.warn('conflicting status', {
+        event: 'status_anomaly',
         messageId: receipt.MessageId,
-        status: receipt.Status,
+        received: receipt.Status,
+        state: status.state,
       });
-      return;
     }
-    const tracked = messages.get(receipt.MessageId) ?? { status: '', history: [] };
-    tracked.history.push(receipt.Status);
-    const current = RANK[tracked.status] ?? 0;
-    const terminal = tracked.status === 'Failed';
-    if (!terminal && rank > current) tracked.status = receipt.Status;
-    messages.set(receipt.MessageId, tracked);
+    // Stale, repeated, conflicting, or an event (Deleted, Viber subscribe/unsubscribe): nothing to write.
+    if (!status?.advances) return;
+    messages.delete(receipt.MessageId);
+    messages.set(receipt.MessageId, { status: receipt.Status, history: status.history.map(h => h.status) });
     if (messages.size > maxTracked) {
       const oldest = messages.keys().next().value;
       if (oldest !== undefined) messages.delete(oldest);
@@ -56,8 +56,8 @@ const statusTracker: Handler<'ChatAppStatus'> = {
     ctx.logger.info('status tracked', {
       event: 'status_tracked',
       messageId: receipt.MessageId,
-      received: receipt.Status,
-      status: tracked.status,
+      previous: status.previous,
+      status: receipt.Status,
       errorCode: receipt.ErrorCode,
     });
   },

@@ -1,5 +1,6 @@
 import type { AnyReceipt, MessageType, ReceiptByType, ReceiptSource } from '../receipts/types.js';
 import type { Logger } from './logger.js';
+import type { StatusTransition } from './status.js';
 
 /** What a handler knows about the receipt it is given. */
 export interface HandlerContext<T extends MessageType = MessageType> {
@@ -23,6 +24,12 @@ export interface HandlerContext<T extends MessageType = MessageType> {
   readonly redelivered: boolean;
   /** For ChatAppInbound: `Message` parsed as JSON when it holds a JSON object, otherwise undefined. */
   readonly parsedMessage: unknown;
+  /**
+   * For ChatAppStatus, when the handler sets `trackStatus`: what this status does to its message's delivery
+   * state (previous state, whether it advances, the history). Skip stale updates with
+   * `if (!ctx.status?.advances) return;`. Undefined otherwise.
+   */
+  readonly status: StatusTransition | undefined;
   readonly logger: Logger;
   /** Aborted when the daemon shuts down or the attempt times out. */
   readonly signal: AbortSignal;
@@ -39,6 +46,15 @@ export interface Handler<T extends MessageType = MessageType> {
    * must return keys that stay distinct across them (include `messageType` when unsure).
    */
   dedupeKey?(receipt: ReceiptByType[T], messageType: T): string;
+  /**
+   * Opt-in per-key serialisation: receipts with the same key (e.g. `receipt.MessageId`) never run in this
+   * handler at the same time, across every slot, process and host. The others wait without spending an
+   * attempt, and run lowest rank first where their type has a rank (a message's statuses: Sent, Delivered,
+   * Read, Failed).
+   */
+  serializeBy?(receipt: ReceiptByType[T], messageType: T): string;
+  /** Fills `ctx.status` for ChatAppStatus receipts: the message's delivery state machine, kept in Redis. */
+  readonly trackStatus?: boolean;
   /** Called once at startup with the `options` from the config entry. */
   init?(options: Readonly<Record<string, unknown>>): Promise<void> | void;
   /** Called once at shutdown, after the last receipt. */

@@ -179,7 +179,7 @@ function checkShape(candidate: unknown, module: string): Handler {
   if (typeof candidate['handle'] !== 'function') {
     throw new HandlerLoadError(`"handle" must be a function, got ${describe(candidate['handle'])}`, module);
   }
-  for (const hook of ['dedupeKey', 'init', 'close']) {
+  for (const hook of ['dedupeKey', 'serializeBy', 'init', 'close']) {
     const value = candidate[hook];
     if (value !== undefined && typeof value !== 'function') {
       throw new HandlerLoadError(`"${hook}" must be a function when present, got ${describe(value)}`, module);

@@ -1,12 +1,16 @@
 import type { Handler, HandlerContext } from '../contracts/handler.js';
 import type { Logger } from '../contracts/logger.js';
-import type { AnyReceipt } from '../receipts/types.js';
+import type { AnyReceipt, ChatAppStatusReceipt } from '../receipts/types.js';
+import type { StatusTransition } from '../contracts/status.js';
+import type { StatusStore } from './status-store.js';
 import type { Attempt, ReceiptJobData } from './job.js';
 
 export interface HandlerCallOptions {
   readonly logger: Logger;
   readonly handlerTimeoutMs: number;
   readonly parseInbound: (receipt: AnyReceipt) => unknown;
+  /** The delivery state machine behind `ctx.status`; without it `ctx.status` stays undefined. */
+  readonly status?: StatusStore;
 }
 
 /** Runs one handler on one receipt: builds its `ctx`, and bounds the call by the handler timeout. */
@@ -22,7 +26,8 @@ export class HandlerCalls {
   async call(handler: Handler, data: ReceiptJobData, dedupeKey: string, attempt: Attempt): Promise<void> {
     const { handlerTimeoutMs } = this.#o;
     const abort = new LazyAbort();
-    const ctx = this.#context(handler, data, dedupeKey, attempt, abort);
+    const status = await this.#statusFor(handler, data);
+    const ctx = this.#context(handler, data, dedupeKey, attempt, abort, status);
     let timer: NodeJS.Timeout | undefined;
     let forget: (() => void) | undefined;
     try {
@@ -47,6 +52,13 @@ export class HandlerCalls {
     }
   }
 
+  /** `ctx.status`: the status applied to its message, for handlers that track it. */
+  async #statusFor(handler: Handler, data: ReceiptJobData): Promise<StatusTransition | undefined> {
+    if (!handler.trackStatus || data.messageType !== 'ChatAppStatus' || !this.#o.status) return undefined;
+    const { MessageId, Status, Timestamp } = data.receipt as ChatAppStatusReceipt;
+    return this.#o.status.apply(MessageId, Status, typeof Timestamp === 'number' ? Timestamp : Date.now());
+  }
+
   /** The handler's `ctx`. Built on first use: most handlers never log, parse the message or read their signal. */
   #context(
     handler: Handler,
@@ -54,6 +66,7 @@ export class HandlerCalls {
     dedupeKey: string,
     attempt: Attempt,
     abort: LazyAbort,
+    status: StatusTransition | undefined,
   ): HandlerContext {
     const { logger, parseInbound } = this.#o;
     let childLogger: Logger | undefined;
@@ -65,6 +78,7 @@ export class HandlerCalls {
       dedupeKey,
       attempt: attempt.number,
       redelivered: attempt.redelivered,
+      status,
       get parsedMessage() {
         parsed ??= { value: data.messageType === 'ChatAppInbound' ? parseInbound(data.receipt) : undefined };
         return parsed.value;

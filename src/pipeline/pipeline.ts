@@ -8,6 +8,8 @@ import { FailedJobs } from './failed-jobs.js';
 import { IdempotencyStore } from './idempotency.js';
 import { KeySpace } from './keys.js';
 import { ReceiptProcessor } from './processor.js';
+import { SerialLeases, wakeJob } from './serialize.js';
+import { StatusStore } from './status-store.js';
 import type { HandlerFinished, JobFinished } from '../contracts/telemetry.js';
 import type { HandlerSource } from '../contracts/handler.js';
 import { ReceiptQueues } from './queues.js';
@@ -165,6 +167,8 @@ export class Pipeline {
       parseInbound: w.parseInbound,
       onHandlerFinished: w.onHandlerFinished,
       onJobFinished: w.onJobFinished,
+      status: new StatusStore(this.redis, this.keys.prefix, this.opts.config.idempotencyTtlSeconds),
+      serial: new SerialLeases(this.redis, this.keys.prefix, (type, id) => wakeJob(this.queues, type, id)),
     });
     return new WorkerPool({
       types: w.types,

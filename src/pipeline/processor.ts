@@ -3,8 +3,11 @@ import type { HandlerFinished, JobFinished } from '../contracts/telemetry.js';
 import { PermanentError } from '../errors.js';
 import type { Handler, HandlerLookup, HandlerSource } from '../contracts/handler.js';
 import type { AnyReceipt } from '../receipts/types.js';
-import type { Finished, IdempotencyStore, Ran } from './idempotency.js';
+import type { Finished, IdempotencyStore } from './idempotency.js';
+import { sortOutcomes, type LeasedRun, type Outcome, type SortedOutcomes } from './outcomes.js';
 import { HandlerCalls } from './handler-call.js';
+import { SerialAttempt, type SerialLeases } from './serialize.js';
+import type { StatusStore } from './status-store.js';
 import {
   DeadLetteredError,
   HandlerBusyError,
@@ -33,6 +36,10 @@ export interface ProcessorOptions {
   readonly onHandlerFinished?: (event: HandlerFinished) => void;
   /** Called once per attempt, after its outcome is known (metrics: processed, end-to-end latency). */
   readonly onJobFinished?: (event: JobFinished) => void;
+  /** Per-key leases for handlers with `serializeBy`; without them `serializeBy` is not honoured. */
+  readonly serial?: SerialLeases;
+  /** The delivery state machine behind `ctx.status` (handlers with `trackStatus`). */
+  readonly status?: StatusStore;
 }
 
 /** A handler's lease outlives its timeout by this much: time to write its record. */
@@ -42,23 +49,6 @@ const COMMIT_RETRY_BASE_MS = 50;
 const COMMIT_RETRY_MAX_MS = 500;
 /** How long a commit of only the finished marker (no lease to respect) is retried. */
 const MARKER_RETRY_MS = 5_000;
-
-interface LeasedRun extends Ran {
-  /** Until when the record may still be written without another worker having claimed the receipt. */
-  readonly leaseEndsAtMs: number;
-}
-
-type Outcome =
-  | { readonly handler: string; readonly state: 'skipped' }
-  | { readonly handler: string; readonly state: 'ran'; readonly ran: LeasedRun }
-  | { readonly handler: string; readonly state: 'busy'; readonly retryInMs: number }
-  | {
-      readonly handler: string;
-      readonly state: 'failed';
-      readonly error: unknown;
-      readonly key: string;
-      readonly token: string;
-    };
 
 /**
  * Runs every handler registered for a receipt's type, each at most once per dedupe key. Handlers
@@ -74,10 +64,12 @@ export class ReceiptProcessor {
 
   async process(data: ReceiptJobData, attempt: Attempt): Promise<ReceiptJobResult> {
     const set = this.opts.handlers.acquire();
+    const serial = new SerialAttempt(this.opts.serial, data, attempt.jobId);
     try {
-      return await this.processWith(set, data, attempt);
+      return await this.processWith(set, data, attempt, serial);
     } finally {
       this.opts.handlers.release(set);
+      await serial.leave();
     }
   }
 
@@ -85,6 +77,7 @@ export class ReceiptProcessor {
     set: HandlerLookup,
     data: ReceiptJobData,
     attempt: Attempt,
+    serial: SerialAttempt,
   ): Promise<ReceiptJobResult> {
     const handlers = set.handlersFor(data.messageType);
     if (attempt.stalls > this.opts.maxStalledCount) {
@@ -99,7 +92,9 @@ export class ReceiptProcessor {
         0,
       );
     }
-    const outcomes = sortOutcomes(await Promise.all(handlers.map(h => this.runOnce(set, h, data, attempt))));
+    const outcomes = sortOutcomes(
+      await Promise.all(handlers.map(h => this.runOnce(set, h, data, attempt, serial))),
+    );
     const ran = outcomes.ran.map(r => r.handler);
     if (outcomes.failed.length > 0) return this.failedAttempt(data, attempt, outcomes);
     if (outcomes.busy.length > 0) {
@@ -231,9 +226,12 @@ export class ReceiptProcessor {
     handler: Handler,
     data: ReceiptJobData,
     attempt: Attempt,
+    serial: SerialAttempt,
   ): Promise<Outcome> {
     const key = set.dedupeKeyFor(handler, data.messageType, data.receipt);
     const leaseMs = this.opts.handlerTimeoutMs + LEASE_MARGIN_MS;
+    const waitMs = await serial.enter(handler, leaseMs);
+    if (waitMs !== undefined) return { handler: handler.name, state: 'busy', retryInMs: waitMs };
     const claimedAtMs = Date.now();
     const claim = await this.opts.idempotency.claim(handler.name, key, leaseMs);
     if (claim.state === 'done') return { handler: handler.name, state: 'skipped' };
@@ -267,24 +265,4 @@ export class ReceiptProcessor {
       ok,
     });
   }
-}
-
-type Failed = Extract<Outcome, { state: 'failed' }>;
-type Busy = Extract<Outcome, { state: 'busy' }>;
-
-interface SortedOutcomes {
-  readonly ran: readonly LeasedRun[];
-  readonly skipped: string[];
-  readonly busy: readonly Busy[];
-  readonly failed: readonly Failed[];
-}
-
-/** The handlers' outcomes by kind, each in handler order. */
-function sortOutcomes(outcomes: readonly Outcome[]): SortedOutcomes {
-  return {
-    ran: outcomes.flatMap(o => (o.state === 'ran' ? [o.ran] : [])),
-    skipped: outcomes.filter(o => o.state === 'skipped').map(o => o.handler),
-    busy: outcomes.filter((o): o is Busy => o.state === 'busy'),
-    failed: outcomes.filter((o): o is Failed => o.state === 'failed'),
-  };
 }

@@ -28,6 +28,7 @@ export function context<T extends MessageType>(
     attempt: 1,
     redelivered: false,
     parsedMessage: undefined,
+    status: undefined,
     logger: silentLogger(),
     signal: new AbortController().signal,
     ...overrides,

@@ -9,6 +9,9 @@ import { loadHandlers } from '../../src/handlers/loader.js';
 import type { HandlerSpec } from '../../src/handlers/loader.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { captureLogger, context, tick } from './helpers.js';
+import { Redis } from 'ioredis';
+import { StatusStore } from '../../src/pipeline/status-store.js';
+import { redisUrl, uniquePrefix } from '../helpers/redis.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cams-handlers-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -340,13 +343,20 @@ test('the example handlers load from the config directory and work', async () =>
   const tracker = registry.get('status-tracker');
   assert.ok(tracker);
   const { trackedStatus } = await import('../../examples/handlers/status-tracker.js');
-  const ctx = context('ChatAppStatus');
-  for (const Status of ['Sent', 'Read', 'Delivered', 'subscribe'])
-    await tracker.handle({ MessageId: 'ex-1', Status }, ctx);
-  assert.deepEqual(trackedStatus('ex-1'), { status: 'Read', history: ['Sent', 'Read', 'Delivered'] });
-  await tracker.handle({ MessageId: 'ex-2', Status: 'Failed' }, ctx);
-  await tracker.handle({ MessageId: 'ex-2', Status: 'Read' }, ctx);
+  // ctx.status as the daemon gives it: the state machine in Redis.
+  const redis = new Redis(redisUrl());
+  const store = new StatusStore(redis, uniquePrefix('example'), 3600);
+  const apply = async (MessageId: string, Status: string) =>
+    tracker.handle(
+      { MessageId, Status },
+      context('ChatAppStatus', { status: await store.apply(MessageId, Status, Date.now()) }),
+    );
+  for (const Status of ['Sent', 'Read', 'Delivered', 'subscribe']) await apply('ex-1', Status);
+  assert.deepEqual(trackedStatus('ex-1'), { status: 'Read', history: ['Sent', 'Read'] });
+  await apply('ex-2', 'Failed');
+  await apply('ex-2', 'Read');
   assert.equal(trackedStatus('ex-2')?.status, 'Failed', 'Failed is terminal');
+  redis.disconnect();
 
   const autoreply = registry.get('inbound-autoreply');
   assert.ok(autoreply);

@@ -22,6 +22,9 @@ export interface ChatAppStatusReceipt extends OpenRecord {
   TemplateCode?: string;
 }
 
+/** The delivery states by rank; Failed ranks last (it is terminal). Other statuses are events, unranked. */
+export const STATUS_RANK: Readonly<Record<string, number>> = { Sent: 1, Delivered: 2, Read: 3, Failed: 4 };
+
 export default defineReceiptType<'ChatAppStatus', ChatAppStatusReceipt>({
   name: 'ChatAppStatus',
   jobIdPrefix: 'status',
@@ -31,6 +34,7 @@ export default defineReceiptType<'ChatAppStatus', ChatAppStatusReceipt>({
     ConversationId MsgFrameType Type TaskId OriginPhoneNumber TemplateCode Language
     FromUserId FromParentUserId FromUserName`),
   missing: r => requireText(r, 'MessageId') ?? requireText(r, 'Status'),
+  rank: r => (typeof r['Status'] === 'string' ? STATUS_RANK[r['Status']] : undefined),
   loggedFields: words(`MessageId Status MsgFrameType Type TemplateCode From To ErrorCode ErrorDescription
     Timestamp`),
 });

@@ -27,6 +27,11 @@ export interface ReceiptTypeSpec<N extends string = string, R extends OpenRecord
   readonly missing: (receipt: Fields) => string | undefined;
   /** The fields worth a log line (the built-in `log` handler); content such as message text is left out. */
   readonly loggedFields: readonly string[];
+  /**
+   * Where receipts of one thing have an order (a message's statuses), the rank of this one: receipts that wait
+   * for the same `serializeBy` key run lowest rank first. Undefined: arrival order.
+   */
+  readonly rank?: (receipt: Fields) => number | undefined;
   /** Only carries the type `R`; never set. */
   readonly receipt?: R;
 }
