@@ -18,6 +18,7 @@ import { latencyScenario } from './latency.js';
 import { memoryScenario } from './memory.js';
 import { scaleOutScenario } from './scale-out.js';
 import { serializeScenario } from './serialize.js';
+import { batchScenario } from './batch.js';
 import { buildDaemon } from './lib/build.js';
 import { productionNodeArgs } from './lib/daemon-process.js';
 import { startEmulatorProcess } from './lib/emulator-process.js';
@@ -37,6 +38,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
   idle: idleScenario,
   'scale-out': scaleOutScenario,
   serialize: serializeScenario,
+  batch: batchScenario,
 };
 
 const { values: args } = parseArgs({

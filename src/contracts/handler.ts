@@ -53,12 +53,29 @@ export interface Handler<T extends MessageType = MessageType> {
    * Read, Failed).
    */
   serializeBy?(receipt: ReceiptByType[T], messageType: T): string;
+  /**
+   * Takes receipts in bulk instead of `handle` (which is then never called): receipts that start close
+   * together, in this process, are handed over together, up to `batch.maxSize` within `batch.lingerMs`. Each
+   * receipt keeps its own idempotency: return `{ failed: [indices] }` (or `{ index, error }` entries) for the
+   * ones that failed, and only those are retried; throwing fails them all.
+   */
+  handleBatch?(
+    receipts: ReceiptByType[T][],
+    ctxs: HandlerContext<T>[],
+  ): Promise<BatchResult | void> | BatchResult | void;
+  /** Batch limits for `handleBatch`: defaults 100 receipts, 10 ms. */
+  readonly batch?: { readonly maxSize?: number; readonly lingerMs?: number };
   /** Fills `ctx.status` for ChatAppStatus receipts: the message's delivery state machine, kept in Redis. */
   readonly trackStatus?: boolean;
   /** Called once at startup with the `options` from the config entry. */
   init?(options: Readonly<Record<string, unknown>>): Promise<void> | void;
   /** Called once at shutdown, after the last receipt. */
   close?(): Promise<void> | void;
+}
+
+/** What `handleBatch` may return: which receipts (by index) failed, optionally with their errors. */
+export interface BatchResult {
+  readonly failed?: readonly (number | { readonly index: number; readonly error?: unknown })[];
 }
 
 /** Typed identity helper for handler modules: `export default defineHandler({...})`. */

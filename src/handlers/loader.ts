@@ -176,10 +176,11 @@ function checkShape(candidate: unknown, module: string): Handler {
   }
   checkName(candidate['name'], module);
   checkMessageTypes(candidate['messageTypes'], module);
-  if (typeof candidate['handle'] !== 'function') {
+  // A batch handler may leave `handle` out: it is never called.
+  if (typeof candidate['handle'] !== 'function' && typeof candidate['handleBatch'] !== 'function') {
     throw new HandlerLoadError(`"handle" must be a function, got ${describe(candidate['handle'])}`, module);
   }
-  for (const hook of ['dedupeKey', 'serializeBy', 'init', 'close']) {
+  for (const hook of ['handleBatch', 'dedupeKey', 'serializeBy', 'init', 'close']) {
     const value = candidate[hook];
     if (value !== undefined && typeof value !== 'function') {
       throw new HandlerLoadError(`"${hook}" must be a function when present, got ${describe(value)}`, module);

@@ -5,6 +5,13 @@ import type { StatusTransition } from '../contracts/status.js';
 import type { StatusStore } from './status-store.js';
 import type { Attempt, ReceiptJobData } from './job.js';
 
+/** One receipt of a batch: its job's data, key and attempt. */
+export interface BatchItem {
+  readonly data: ReceiptJobData;
+  readonly dedupeKey: string;
+  readonly attempt: Attempt;
+}
+
 export interface HandlerCallOptions {
   readonly logger: Logger;
   readonly handlerTimeoutMs: number;
@@ -24,27 +31,41 @@ export class HandlerCalls {
 
   /** Resolves when the handler returned; rejects when it threw, timed out, or the attempt was aborted. */
   async call(handler: Handler, data: ReceiptJobData, dedupeKey: string, attempt: Attempt): Promise<void> {
-    const { handlerTimeoutMs } = this.#o;
     const abort = new LazyAbort();
     const status = await this.#statusFor(handler, data);
     const ctx = this.#context(handler, data, dedupeKey, attempt, abort, status);
+    await this.#bounded(attempt.signal, abort, () => handler.handle(data.receipt as never, ctx as never));
+  }
+
+  /** One `handleBatch` call for receipts of several jobs, bounded like a single call; resolves with its result. */
+  async callBatch(handler: Handler, items: readonly BatchItem[]): Promise<unknown> {
+    const abort = new LazyAbort();
+    const statuses = await Promise.all(items.map(i => this.#statusFor(handler, i.data)));
+    const ctxs = items.map((i, n) =>
+      this.#context(handler, i.data, i.dedupeKey, i.attempt, abort, statuses[n]),
+    );
+    const receipts = items.map(i => i.data.receipt);
+    const signal = (items[0] as BatchItem).attempt.signal;
+    return this.#bounded(signal, abort, () => handler.handleBatch?.(receipts as never, ctxs as never));
+  }
+
+  async #bounded<R>(signal: AbortSignal, abort: LazyAbort, run: () => R | Promise<R>): Promise<R> {
+    const { handlerTimeoutMs } = this.#o;
     let timer: NodeJS.Timeout | undefined;
     let forget: (() => void) | undefined;
     try {
       // A handler that ignores its signal still loses the race, so a hung handler cannot pin a worker slot.
       // One timer per call, cleared the moment the handler settles: AbortSignal.timeout would keep every
       // call's timer (and what it holds) alive for handlerTimeoutMs.
-      await new Promise<void>((resolve, reject) => {
+      return await new Promise<R>((resolve, reject) => {
         const fail = (error: Error): void => {
           abort.abort(error);
           reject(error);
         };
-        if (attempt.signal.aborted) return fail(new Error('aborted'));
-        forget = this.#stopping.add(attempt.signal, () => fail(new Error('aborted')));
+        if (signal.aborted) return fail(new Error('aborted'));
+        forget = this.#stopping.add(signal, () => fail(new Error('aborted')));
         timer = setTimeout(() => fail(new Error(`timed out after ${handlerTimeoutMs} ms`)), handlerTimeoutMs);
-        Promise.resolve()
-          .then(() => handler.handle(data.receipt as never, ctx as never))
-          .then(resolve, reject);
+        Promise.resolve().then(run).then(resolve, reject);
       });
     } finally {
       clearTimeout(timer);

@@ -6,6 +6,7 @@ import type { AnyReceipt } from '../receipts/types.js';
 import type { Finished, IdempotencyStore } from './idempotency.js';
 import { sortOutcomes, type LeasedRun, type Outcome, type SortedOutcomes } from './outcomes.js';
 import { HandlerCalls } from './handler-call.js';
+import { BatchCalls } from './batch.js';
 import { SerialAttempt, type SerialLeases } from './serialize.js';
 import type { StatusStore } from './status-store.js';
 import {
@@ -57,9 +58,11 @@ const MARKER_RETRY_MS = 5_000;
  */
 export class ReceiptProcessor {
   private readonly calls: HandlerCalls;
+  private readonly batches: BatchCalls;
 
   constructor(private readonly opts: ProcessorOptions) {
     this.calls = new HandlerCalls(opts);
+    this.batches = new BatchCalls(this.calls);
   }
 
   async process(data: ReceiptJobData, attempt: Attempt): Promise<ReceiptJobResult> {
@@ -238,7 +241,7 @@ export class ReceiptProcessor {
     if (claim.state === 'busy') return { handler: handler.name, state: 'busy', retryInMs: claim.retryInMs };
     const started = Date.now();
     try {
-      await this.calls.call(handler, data, key, attempt);
+      await (handler.handleBatch ? this.batches : this.calls).call(handler, data, key, attempt);
       this.finished(handler, data, started, true);
       return {
         handler: handler.name,
