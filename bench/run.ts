@@ -16,6 +16,7 @@ import { idleScenario, IDLE_QUEUES } from './idle.js';
 import { ioBoundScenario } from './io-bound.js';
 import { latencyScenario } from './latency.js';
 import { memoryScenario } from './memory.js';
+import { redisScenario } from './redis.js';
 import { scaleOutScenario } from './scale-out.js';
 import { serializeScenario } from './serialize.js';
 import { batchScenario } from './batch.js';
@@ -39,6 +40,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
   'scale-out': scaleOutScenario,
   serialize: serializeScenario,
   batch: batchScenario,
+  redis: redisScenario,
 };
 
 const { values: args } = parseArgs({

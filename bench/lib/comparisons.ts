@@ -87,8 +87,11 @@ export async function emulatorCeiling(
 export async function bullmqCeiling(
   ctx: BenchContext,
   settings: Omit<CeilingBullmqConfig, 'redisUrl' | 'prefix'>,
+  /** Runs after the reset, before the child connects (e.g. a memory reading). */
+  beforeStart?: () => Promise<void>,
 ): Promise<CeilingResult> {
   await resetAll(ctx);
+  await beforeStart?.();
   const child = await startChild(join(here, 'ceiling-bullmq-child.ts'), {
     ...settings,
     redisUrl: ctx.redis.url,

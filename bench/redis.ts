@@ -1,0 +1,207 @@
+// Scenario: Redis footprint. The daemon drains N distinct receipts (one handler); then what Redis retains
+// is measured by kind with INFO memory (used_memory before the run, then each kind's keys deleted in turn),
+// and Redis's own CPU time per receipt (/proc/<pid>/stat of redis-server) is compared with BullMQ alone
+// (addBulk + no-op workers, the daemon's job options) in the same run. From the bytes per item, the memory
+// Redis needs at a steady 100, 1,000 and 5,000 receipts/s over the default idempotency window.
+import { configSchema } from '../src/config/schema.js';
+import { MESSAGE_TYPES } from '../src/receipts/types.js';
+import { bullmqCeiling } from './lib/comparisons.js';
+import { HANDLER_PREFIX, runDaemon } from './lib/daemon-run.js';
+import { BENCH_QUEUES, TYPE_MIX, buildLoad } from './lib/load.js';
+import type { BenchContext } from './lib/measure.js';
+import {
+  footprint,
+  retainedJobs,
+  streamLength,
+  usedMemory,
+  type Footprint,
+  type Kind,
+} from './lib/redis-footprint.js';
+import type { Figure, ScenarioResult } from './lib/report.js';
+import { round } from './lib/system.js';
+
+export const REDIS_RECORD_TARGET_BYTES = 25;
+export const REDIS_CPU_TARGET_OF_BULLMQ = 1.25;
+
+const P = configSchema.pipeline;
+const WINDOW_S = P.idempotencyTtlSeconds.default;
+const MAX_LEN = P.eventsMaxLen.default;
+const KEEP_COUNT = P.removeCompletedCount.default;
+const KEEP_AGE_S = P.removeCompletedAgeSeconds.default;
+/** Finished markers live as long as a poller may wait (smq.maxLeaseMs) plus 10 minutes. */
+const MARKER_TTL_S = Math.ceil(configSchema.smq.maxLeaseMs.default / 1000) + 600;
+const RATES = [100, 1_000, 5_000];
+const HANDLERS = 1;
+
+function daemonKinds(prefix: string): Kind[] {
+  const queues = MESSAGE_TYPES.map(t => `${prefix}:${t}`);
+  return [
+    { name: 'benchmark handler bookkeeping (not the daemon)', patterns: [`${HANDLER_PREFIX}:*`] },
+    { name: 'idempotency records', patterns: [`${prefix}:done:*`] },
+    { name: 'claims (should be none left)', patterns: [`${prefix}:lock:*`] },
+    { name: 'finished markers', patterns: [`${prefix}:fin:*`] },
+    {
+      name: 'completion stream',
+      patterns: [`${prefix}:finished`],
+      count: r => streamLength(r, [`${prefix}:finished`]),
+    },
+    {
+      name: 'BullMQ event streams',
+      patterns: queues.map(q => `${q}:events`),
+      count: r =>
+        streamLength(
+          r,
+          queues.map(q => `${q}:events`),
+        ),
+    },
+    {
+      name: 'BullMQ jobs and queue keys',
+      patterns: queues.map(q => `${q}:*`),
+      count: r => retainedJobs(r, queues),
+    },
+  ];
+}
+
+function bullmqKinds(prefix: string): Kind[] {
+  const queues = MESSAGE_TYPES.map(t => `${prefix}:${t}`);
+  return [
+    {
+      name: 'BullMQ event streams',
+      patterns: queues.map(q => `${q}:events`),
+      count: r =>
+        streamLength(
+          r,
+          queues.map(q => `${q}:events`),
+        ),
+    },
+    {
+      name: 'BullMQ jobs and queue keys',
+      patterns: queues.map(q => `${q}:*`),
+      count: r => retainedJobs(r, queues),
+    },
+  ];
+}
+
+interface PerItem {
+  recordBytes: number;
+  markerBytes: number;
+  streamEntryBytes: number;
+  eventEntryBytes: number;
+  jobBytes: number;
+}
+
+function perItem(f: Footprint, receipts: number): PerItem {
+  const kind = (name: string) => f.kinds.find(k => k.name === name);
+  const per = (name: string, n: number | undefined) =>
+    round((kind(name)?.bytes ?? 0) / Math.max(1, n ?? 0), 1);
+  return {
+    recordBytes: per('idempotency records', receipts * HANDLERS),
+    markerBytes: per('finished markers', receipts),
+    streamEntryBytes: per('completion stream', kind('completion stream')?.items),
+    eventEntryBytes: per('BullMQ event streams', kind('BullMQ event streams')?.items),
+    jobBytes: per('BullMQ jobs and queue keys', kind('BullMQ jobs and queue keys')?.items),
+  };
+}
+
+/** Redis memory at a steady rate once every bound is reached, by part, in bytes. */
+export function projection(rate: number, b: PerItem) {
+  const records = rate * HANDLERS * WINDOW_S * b.recordBytes;
+  const markers = rate * MARKER_TTL_S * b.markerBytes;
+  const stream = MAX_LEN * b.streamEntryBytes;
+  const events = MESSAGE_TYPES.length * MAX_LEN * b.eventEntryBytes;
+  const jobs = MESSAGE_TYPES.reduce(
+    (s, t) => s + Math.min(KEEP_COUNT, rate * TYPE_MIX[t] * KEEP_AGE_S) * b.jobBytes,
+    0,
+  );
+  return { records, markers, stream, events, jobs, total: records + markers + stream + events + jobs };
+}
+
+const gb = (bytes: number): number => round(bytes / 1e9, 2);
+
+export async function redisScenario(ctx: BenchContext): Promise<ScenarioResult> {
+  const receipts = ctx.quick ? 5_000 : 20_000;
+  const load = buildLoad(receipts, 0);
+  const prefix = configSchema.redis.prefix.default;
+
+  ctx.log(`redis: BullMQ alone, ${receipts} jobs`);
+  let bullBaseline = 0;
+  const b = await bullmqCeiling(
+    ctx,
+    { jobs: receipts, bulkSize: 100, producers: 4, concurrency: 256 },
+    async () => void (bullBaseline = await usedMemory(ctx.redis.client)),
+  );
+  const bullFoot = await footprint(ctx.redis.client, bullBaseline, bullmqKinds('{ceiling}'));
+  ctx.log(`  ${b.cpuUsPerItem.redis} µs Redis CPU per job`);
+
+  ctx.log(`redis: daemon, ${receipts} receipts`);
+  let baseline = 0;
+  const d = await runDaemon(ctx, {
+    name: 'redis',
+    queues: BENCH_QUEUES,
+    load,
+    timeoutMs: 240_000,
+    beforeStart: async () => void (baseline = await usedMemory(ctx.redis.client)),
+  });
+  const foot = await footprint(ctx.redis.client, baseline, daemonKinds(prefix));
+  const handled = d.watch.emptied && d.record.distinct === load.distinct && d.record.handledTwice === 0;
+  ctx.log(`  ${d.cpuUsPerReceipt.redis} µs Redis CPU per receipt, ${foot.totalBytes} B retained`);
+
+  const items = perItem(foot, receipts);
+  const ofBullmq = round(d.cpuUsPerReceipt.redis / Math.max(1, b.cpuUsPerItem.redis), 2);
+  const bench = foot.kinds[0]?.bytes ?? 0;
+  const perReceipt = round((foot.totalBytes - bench) / receipts, 1);
+  const projections = RATES.map(rate => ({ rate, ...projection(rate, items) }));
+  const figures: Figure[] = [
+    {
+      metric: 'idempotency records, per (handler, receipt)',
+      value: items.recordBytes,
+      unit: 'B',
+      target: `≤ ${REDIS_RECORD_TARGET_BYTES} B`,
+      met: items.recordBytes <= REDIS_RECORD_TARGET_BYTES,
+    },
+    { metric: 'finished markers, per job', value: items.markerBytes, unit: 'B' },
+    { metric: 'completion stream, per entry', value: items.streamEntryBytes, unit: 'B' },
+    { metric: 'BullMQ event streams, per entry', value: items.eventEntryBytes, unit: 'B' },
+    { metric: 'BullMQ, per retained job', value: items.jobBytes, unit: 'B' },
+    { metric: 'everything retained, per receipt (this run)', value: perReceipt, unit: 'B' },
+    { metric: 'Redis CPU per receipt, daemon', value: d.cpuUsPerReceipt.redis, unit: 'µs' },
+    { metric: 'Redis CPU per job, BullMQ alone', value: b.cpuUsPerItem.redis, unit: 'µs' },
+    {
+      metric: 'daemon ÷ BullMQ alone (Redis CPU)',
+      value: ofBullmq,
+      target: `≤ ${REDIS_CPU_TARGET_OF_BULLMQ}`,
+      met: ofBullmq <= REDIS_CPU_TARGET_OF_BULLMQ,
+    },
+    ...projections.map(p => ({
+      metric: `projected Redis memory at ${p.rate.toLocaleString('en-US')} receipts/s`,
+      value: `${gb(p.total)} GB (records ${gb(p.records)}, markers ${gb(p.markers)}, jobs ${gb(p.jobs)}, streams ${gb(p.stream + p.events)})`,
+    })),
+    { metric: 'every receipt handled once', value: handled ? 'yes' : 'NO', met: handled },
+  ];
+  return {
+    id: 'redis',
+    title: 'Redis footprint',
+    parameters: {
+      receipts,
+      handlers: HANDLERS,
+      window: `pipeline.idempotencyTtlSeconds ${WINDOW_S} (default)`,
+      retention: `removeOnComplete ${KEEP_COUNT} jobs / ${KEEP_AGE_S} s per queue, streams ~${MAX_LEN}, markers ${MARKER_TTL_S} s`,
+      measured:
+        'INFO memory used_memory, before the run and after deleting each kind; redis-server CPU from /proc',
+      bullmqAlone:
+        "addBulk(100) × 4 in flight, no-op workers of concurrency 256 per type, the daemon's job options",
+    },
+    figures,
+    details: {
+      daemon: foot,
+      bullmqAlone: bullFoot,
+      perItem: items,
+      projections,
+      cpu: { daemon: d.cpuUsPerReceipt, bullmq: b.cpuUsPerItem },
+    },
+    notes: [
+      'Projections: records for the whole window, markers for their TTL, BullMQ jobs up to removeOnComplete, streams full.',
+      `BullMQ alone retained ${round(bullFoot.totalBytes / receipts, 1)} B per job in the same run.`,
+    ],
+  };
+}
