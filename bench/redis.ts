@@ -10,6 +10,8 @@ import { HANDLER_PREFIX, runDaemon } from './lib/daemon-run.js';
 import { BENCH_QUEUES, TYPE_MIX, buildLoad } from './lib/load.js';
 import type { BenchContext } from './lib/measure.js';
 import {
+  commandStats,
+  topCommands,
   footprint,
   retainedJobs,
   streamLength,
@@ -37,7 +39,7 @@ function daemonKinds(prefix: string): Kind[] {
   const queues = MESSAGE_TYPES.map(t => `${prefix}:${t}`);
   return [
     { name: 'benchmark handler bookkeeping (not the daemon)', patterns: [`${HANDLER_PREFIX}:*`] },
-    { name: 'idempotency records', patterns: [`${prefix}:done:*`] },
+    { name: 'idempotency records', patterns: [`${prefix}:idem:*`, `${prefix}:done:*`] },
     { name: 'claims (should be none left)', patterns: [`${prefix}:lock:*`] },
     { name: 'finished markers', patterns: [`${prefix}:fin:*`] },
     {
@@ -128,8 +130,12 @@ export async function redisScenario(ctx: BenchContext): Promise<ScenarioResult> 
   const b = await bullmqCeiling(
     ctx,
     { jobs: receipts, bulkSize: 100, producers: 4, concurrency: 256 },
-    async () => void (bullBaseline = await usedMemory(ctx.redis.client)),
+    async () => {
+      bullBaseline = await usedMemory(ctx.redis.client);
+      await ctx.redis.client.config('RESETSTAT');
+    },
   );
+  const bullCommands = topCommands(await commandStats(ctx.redis.client), receipts);
   const bullFoot = await footprint(ctx.redis.client, bullBaseline, bullmqKinds('{ceiling}'));
   ctx.log(`  ${b.cpuUsPerItem.redis} µs Redis CPU per job`);
 
@@ -140,8 +146,12 @@ export async function redisScenario(ctx: BenchContext): Promise<ScenarioResult> 
     queues: BENCH_QUEUES,
     load,
     timeoutMs: 240_000,
-    beforeStart: async () => void (baseline = await usedMemory(ctx.redis.client)),
+    beforeStart: async () => {
+      baseline = await usedMemory(ctx.redis.client);
+      await ctx.redis.client.config('RESETSTAT');
+    },
   });
+  const daemonCommands = topCommands(await commandStats(ctx.redis.client), receipts);
   const foot = await footprint(ctx.redis.client, baseline, daemonKinds(prefix));
   const handled = d.watch.emptied && d.record.distinct === load.distinct && d.record.handledTwice === 0;
   ctx.log(`  ${d.cpuUsPerReceipt.redis} µs Redis CPU per receipt, ${foot.totalBytes} B retained`);
@@ -201,6 +211,8 @@ export async function redisScenario(ctx: BenchContext): Promise<ScenarioResult> 
     },
     notes: [
       'Projections: records for the whole window, markers for their TTL, BullMQ jobs up to removeOnComplete, streams full.',
+      `Redis time per receipt by command (commandstats, scripts include the commands they run), daemon: ${daemonCommands.join(', ')}`,
+      `BullMQ alone: ${bullCommands.join(', ')}`,
       `BullMQ alone retained ${round(bullFoot.totalBytes / receipts, 1)} B per job in the same run.`,
     ],
   };

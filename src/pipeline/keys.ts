@@ -9,7 +9,15 @@ export function queueNameFor(type: MessageType): string {
 export class KeySpace {
   constructor(readonly prefix: string) {}
 
-  /** Marks that a handler completed a receipt. */
+  /**
+   * A handler's completion records: the meta hash of its time buckets; the buckets' shards are this key
+   * plus `:<bucket>:<shard>` (see record-scripts.ts).
+   */
+  records(handler: string): string {
+    return `${this.prefix}:idem:${handler}`;
+  }
+
+  /** The previous layout's record that a handler completed a receipt, honoured until it expires. */
   done(handler: string, dedupeKey: string): string {
     return `${this.prefix}:done:${handler}:${dedupeKey}`;
   }

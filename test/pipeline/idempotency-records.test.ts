@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { IdempotencyStore, recordDigest } from '../../src/pipeline/idempotency.js';
+import { KeySpace } from '../../src/pipeline/keys.js';
+import { PrivateRedis, uniquePrefix } from '../helpers/redis.js';
+
+// A Redis of this file's own: memory readings must not see other tests' keys.
+let server: PrivateRedis;
+let redis: Redis;
+before(async () => {
+  server = await PrivateRedis.start();
+  redis = new Redis(server.url);
+});
+after(async () => {
+  redis.disconnect();
+  await server.destroy();
+});
+
+const WEEK = 7 * 24 * 3600;
+
+async function commitAll(store: IdempotencyStore, handler: string, keys: readonly string[]): Promise<void> {
+  const claims = await Promise.all(keys.map(k => store.claim(handler, k, 30_000)));
+  const ran = claims.map((c, i) => {
+    assert.equal(c.state, 'claimed', `claim of ${keys[i]}`);
+    return { handler, dedupeKey: keys[i] as string, token: c.state === 'claimed' ? c.token : '' };
+  });
+  for (let i = 0; i < ran.length; i += 500) await store.commit(ran.slice(i, i + 500));
+}
+
+async function usedMemory(): Promise<number> {
+  return Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1]);
+}
+
+async function keysMatching(pattern: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    out.push(...keys);
+  } while (cursor !== '0');
+  return out;
+}
+
+test('every completed receipt is found again, others are claimable, and leases are gone', async () => {
+  const keys = new KeySpace(uniquePrefix('idem'));
+  const store = new IdempotencyStore(redis, keys, WEEK);
+  const done = Array.from({ length: 3000 }, (_, i) => `done-${i}|Delivered`);
+  await commitAll(store, 'h', done);
+  const again = await Promise.all(done.map(k => store.claim('h', k, 30_000)));
+  assert.equal(again.filter(c => c.state === 'done').length, done.length);
+  // Another handler's records are its own.
+  assert.equal((await store.claim('other', 'done-1|Delivered', 30_000)).state, 'claimed');
+  assert.equal((await store.claim('h', 'never-seen', 30_000)).state, 'claimed');
+  assert.equal((await keysMatching(`${keys.prefix}:lock:h:done-*`)).length, 0);
+});
+
+test('records stay in small listpack hashes with an expiry, at most 25 bytes each', async () => {
+  const keys = new KeySpace(uniquePrefix('size'));
+  const store = new IdempotencyStore(redis, keys, WEEK);
+  const n = 20_000;
+  await commitAll(
+    store,
+    'bench',
+    Array.from({ length: n }, (_, i) => `17957467486389967${String(i).padStart(6, '0')}|Read`),
+  );
+  const shards = await keysMatching(`${keys.records('bench')}:*`);
+  assert.ok(shards.length > 100, `${shards.length} shards`);
+  let fields = 0;
+  for (const shard of shards) {
+    assert.equal(await redis.object('ENCODING', shard), 'listpack', shard);
+    const len = await redis.hlen(shard);
+    assert.ok(len <= 128, `${shard} holds ${len}`);
+    fields += len;
+    assert.ok((await redis.ttl(shard)) > WEEK, `${shard} expires after the window`);
+  }
+  assert.equal(fields, n);
+  // What the records hold is what deleting them frees (client buffers and scripts stay out of it).
+  const before = await usedMemory();
+  for (let i = 0; i < shards.length; i += 500) await redis.del(...shards.slice(i, i + 500));
+  const perRecord = (before - (await usedMemory())) / n;
+  assert.ok(perRecord <= 25, `${perRecord.toFixed(1)} B per record`);
+});
+
+test('a digest is 12 bytes and differs between keys', () => {
+  assert.equal(recordDigest('a').length, 12);
+  assert.notDeepEqual(recordDigest('a'), recordDigest('b'));
+});

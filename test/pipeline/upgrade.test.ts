@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { KeySpace } from '../../src/pipeline/keys.js';
+import type { Pipeline } from '../../src/pipeline/pipeline.js';
+import { defaultDedupeKey } from '../../src/receipts/dedupe.js';
+import { redisUrl, uniquePrefix } from '../helpers/redis.js';
+import { createPipeline, recordingHandler, statusEnvelope } from './harness.js';
+
+const open: Pipeline[] = [];
+const redis = new Redis(redisUrl());
+after(async () => {
+  await Promise.all(open.map(p => p.close()));
+  redis.disconnect();
+});
+
+test('records the previous layout wrote are honoured after an upgrade: a redelivery re-runs nothing', async () => {
+  const prefix = uniquePrefix('upgrade');
+  const keys = new KeySpace(prefix);
+  const receipts = Array.from({ length: 40 }, (_, i) => statusEnvelope(`up-${i}`, 'Read'));
+  // What the previous version left once it had completed the first 30 for handlers a and b: one key per
+  // (handler, receipt) with the window's TTL; their jobs are long removed.
+  const completed = receipts.slice(0, 30);
+  const pipeline = redis.pipeline();
+  for (const e of completed) {
+    const key = defaultDedupeKey(e.messageType, e.receipt);
+    for (const h of ['a', 'b']) pipeline.set(keys.done(h, key), '1', 'EX', 3600);
+  }
+  await pipeline.exec();
+
+  const a = recordingHandler('a');
+  const b = recordingHandler('b');
+  const { pipeline: upgraded } = createPipeline([a, b], { prefix });
+  open.push(upgraded);
+  await upgraded.waitUntilReady();
+  const results = await upgraded.sink.submit(receipts);
+  const outcomes = await Promise.all(results.map(r => upgraded.completions!.wait('ChatAppStatus', r.jobId)));
+  assert.ok(outcomes.every(o => o === 'completed'));
+  const fresh = new Set(receipts.slice(30).map(e => defaultDedupeKey(e.messageType, e.receipt)));
+  for (const h of [a, b]) {
+    assert.equal(h.calls.length, 10, 'only the receipts the old version had not completed ran');
+    assert.ok(h.calls.every(c => fresh.has(c.key)));
+  }
+  // The old keys are left to expire on their own.
+  const first = defaultDedupeKey('ChatAppStatus', completed[0]!.receipt);
+  assert.ok((await redis.ttl(keys.done('a', first))) > 0);
+});
