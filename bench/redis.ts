@@ -11,6 +11,7 @@ import { BENCH_QUEUES, TYPE_MIX, buildLoad } from './lib/load.js';
 import type { BenchContext } from './lib/measure.js';
 import {
   commandStats,
+  readsProcessed,
   topCommands,
   footprint,
   retainedJobs,
@@ -135,7 +136,9 @@ export async function redisScenario(ctx: BenchContext): Promise<ScenarioResult> 
       await ctx.redis.client.config('RESETSTAT');
     },
   );
-  const bullCommands = topCommands(await commandStats(ctx.redis.client), receipts);
+  const bullReads = (await readsProcessed(ctx.redis.client)) / receipts;
+  const bullStats = await commandStats(ctx.redis.client);
+  const bullCommands = topCommands(bullStats, receipts);
   const bullFoot = await footprint(ctx.redis.client, bullBaseline, bullmqKinds('{ceiling}'));
   ctx.log(`  ${b.cpuUsPerItem.redis} µs Redis CPU per job`);
 
@@ -151,7 +154,9 @@ export async function redisScenario(ctx: BenchContext): Promise<ScenarioResult> 
       await ctx.redis.client.config('RESETSTAT');
     },
   });
-  const daemonCommands = topCommands(await commandStats(ctx.redis.client), receipts);
+  const daemonReads = (await readsProcessed(ctx.redis.client)) / receipts;
+  const daemonStats = await commandStats(ctx.redis.client);
+  const daemonCommands = topCommands(daemonStats, receipts);
   const foot = await footprint(ctx.redis.client, baseline, daemonKinds(prefix));
   const handled = d.watch.emptied && d.record.distinct === load.distinct && d.record.handledTwice === 0;
   ctx.log(`  ${d.cpuUsPerReceipt.redis} µs Redis CPU per receipt, ${foot.totalBytes} B retained`);
@@ -175,6 +180,10 @@ export async function redisScenario(ctx: BenchContext): Promise<ScenarioResult> 
     { metric: 'BullMQ, per retained job', value: items.jobBytes, unit: 'B' },
     { metric: 'everything retained, per receipt (this run)', value: perReceipt, unit: 'B' },
     { metric: 'Redis CPU per receipt, daemon', value: d.cpuUsPerReceipt.redis, unit: 'µs' },
+    {
+      metric: 'Redis socket reads per receipt, daemon / BullMQ alone',
+      value: `${round(daemonReads, 2)} / ${round(bullReads, 2)}`,
+    },
     { metric: 'Redis CPU per job, BullMQ alone', value: b.cpuUsPerItem.redis, unit: 'µs' },
     {
       metric: 'daemon ÷ BullMQ alone (Redis CPU)',
@@ -203,6 +212,10 @@ export async function redisScenario(ctx: BenchContext): Promise<ScenarioResult> 
     },
     figures,
     details: {
+      commands: {
+        daemon: topCommands(daemonStats, receipts, 40),
+        bullmq: topCommands(bullStats, receipts, 40),
+      },
       daemon: foot,
       bullmqAlone: bullFoot,
       perItem: items,

@@ -81,7 +81,8 @@ export class Daemon {
     this.health = createHealthChecker({
       pingRedis: async () => {
         if (!this.pipeline) throw new Error('not started');
-        return this.pipeline.redis.ping();
+        // A write, not a PING: a full Redis answers PING but refuses every receipt.
+        return this.pipeline.checkWritable();
       },
       consumers: () => this.consumers.probes(),
       tokens: () => this.tokens?.status() ?? [],

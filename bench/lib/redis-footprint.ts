@@ -103,3 +103,8 @@ export function topCommands(
         `${name} ${(s.usec / receipts).toFixed(1)} µs (${(s.calls / receipts).toFixed(2)} calls)`,
     );
 }
+
+/** Socket reads Redis processed so far (INFO stats): each costs a syscall and an event-loop turn. */
+export async function readsProcessed(redis: Redis): Promise<number> {
+  return Number(/^total_reads_processed:(\d+)/m.exec(await redis.info('stats'))?.[1] ?? NaN);
+}

@@ -1,4 +1,5 @@
 import type { ConsumerHealth, TokenStatus } from '../contracts/telemetry.js';
+import { isRedisFull, REDIS_FULL } from '../util/redis-full.js';
 import { errorMessage } from '../util/error-message.js';
 import { withTimeout } from '../util/async.js';
 /** One checked part of the daemon. `reason` says why a failing part fails; `detail` informs only. */
@@ -91,7 +92,7 @@ export async function checkRedis(ping: () => Promise<unknown>, timeoutMs: number
     await withTimeout(Promise.resolve().then(ping), timeoutMs, `no answer to PING within ${timeoutMs} ms`);
     return { ok: true };
   } catch (err) {
-    return { ok: false, reason: `Redis unreachable: ${errorMessage(err)}` };
+    return { ok: false, reason: isRedisFull(err) ? REDIS_FULL : `Redis unreachable: ${errorMessage(err)}` };
   }
 }
 

@@ -23,6 +23,7 @@ import type { Topology } from '../redis/topology.js';
 import { delay } from '../util/async.js';
 import { BullMqReceiptSink } from './sink.js';
 import { WorkerPool } from './workers.js';
+import { warnUnlessNoEviction } from '../redis/memory-policy.js';
 
 export interface PipelineOptions {
   /** Where Redis is (any of the three forms) and the key prefix. */
@@ -125,12 +126,19 @@ export class Pipeline {
     });
   }
 
+  /** Throws when Redis does not take a small write (unreachable, or full: maxmemory reached). */
+  async checkWritable(): Promise<void> {
+    await this.redis.set(this.keys.probe, '1', 'PX', 10_000);
+  }
+
   async waitUntilReady(): Promise<void> {
     await Promise.all([
       this.queues.waitUntilReady(),
       this.completions?.waitUntilReady(),
       this.workers?.waitUntilReady(),
     ]);
+    // Once connected: the producer connection does not queue commands before that.
+    await warnUnlessNoEviction(this.redis, this.opts.logger);
   }
 
   /**

@@ -9,6 +9,7 @@ import type { ReceiptEnvelope } from '../receipts/envelope.js';
 import type { ReceiptSink, StoreProbe, SubmitResult } from '../contracts/pipeline.js';
 import { errorMessage } from '../util/error-message.js';
 import { withTimeout } from '../util/async.js';
+import { isRedisFull, REDIS_FULL } from '../util/redis-full.js';
 
 export interface BullMqSinkOptions {
   /** Give up on Redis after this long, so callers (SMQ loop, HTTP push) can keep the receipts and retry. */
@@ -34,7 +35,8 @@ export class BullMqReceiptSink implements ReceiptSink, StoreProbe {
     try {
       markers = await withTimeout(this.store(jobs), this.opts.storeTimeoutMs, this.noAnswer());
     } catch (err) {
-      throw new StoreError(`could not enqueue ${envelopes.length} receipt(s): ${errorMessage(err)}`, {
+      const why = isRedisFull(err) ? REDIS_FULL : errorMessage(err);
+      throw new StoreError(`could not enqueue ${envelopes.length} receipt(s): ${why}`, {
         cause: err,
       });
     }
