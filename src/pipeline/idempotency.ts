@@ -50,6 +50,12 @@ interface Commit {
   readonly finished?: Finished;
 }
 
+/**
+ * How long after the first start of this layout the previous layout's records are still looked for, beyond
+ * the window: the time a rolling upgrade may take while old processes still write them.
+ */
+export const LEGACY_ROLLOUT_SECONDS = 24 * 3600;
+
 /** A record's digest: 12 bytes of SHA-256 (a false "done" needs a 96-bit collision within one handler). */
 export function recordDigest(dedupeKey: string): Buffer {
   return createHash('sha256').update(dedupeKey).digest().subarray(0, 12);
@@ -69,13 +75,14 @@ export function bucketSecondsFor(windowSeconds: number): number {
 export class IdempotencyStore {
   private readonly scripts: ScriptCommands;
   private readonly bucketSeconds: number;
+  private legacyUntil: Promise<number> | undefined;
   // Jobs start and finish in bursts (one socket read from Redis resolves several): their claims, and
   // their commits, share one script call.
   private readonly claims = new TurnBatcher<Claim, string>(batch => this.sendClaims(batch));
   private readonly commits = new TurnBatcher<Commit, void>(batch => this.sendCommits(batch));
 
   constructor(
-    redis: RedisClient,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
     private readonly ttlSeconds: number,
     private readonly finished: FinishedRecords = { ttlSeconds: 4200, streamMaxLen: 100_000 },
@@ -106,8 +113,9 @@ export class IdempotencyStore {
   }
 
   private async sendClaims(claims: readonly Claim[]): Promise<string[]> {
+    const legacy = Date.now() < (await this.legacyUntilMs()) ? 1 : 0;
     const keys: string[] = [];
-    const args: (string | number | Buffer)[] = [this.bucketSeconds, this.ttlSeconds];
+    const args: (string | number | Buffer)[] = [this.bucketSeconds, this.ttlSeconds, legacy];
     for (const c of claims) {
       keys.push(
         this.keys.records(c.handler),
@@ -143,6 +151,29 @@ export class IdempotencyStore {
     }
     await this.scripts.camsCommit(keys.length, ...keys, ...args);
     return commits.map(() => undefined);
+  }
+
+  /**
+   * Until when records of the previous layout (one key per record) may exist: decided once per Redis, by the
+   * first process of this layout that starts. When the previous layout ran here (its completion stream
+   * exists), the window plus LEGACY_ROLLOUT_SECONDS from now; on a fresh Redis, never.
+   */
+  private legacyUntilMs(): Promise<number> {
+    this.legacyUntil ??= this.readLegacyUntil().catch((err: unknown) => {
+      this.legacyUntil = undefined;
+      throw err;
+    });
+    return this.legacyUntil;
+  }
+
+  private async readLegacyUntil(): Promise<number> {
+    const key = this.keys.legacyUntil;
+    const found = await this.redis.get(key);
+    if (found !== null) return Number(found);
+    const upgraded = (await this.redis.exists(this.keys.finishedStream)) === 1;
+    const until = upgraded ? Date.now() + (this.ttlSeconds + LEGACY_ROLLOUT_SECONDS) * 1000 : 0;
+    await this.redis.set(key, String(until), 'NX');
+    return Number((await this.redis.get(key)) ?? until);
   }
 
   async release(handler: string, dedupeKey: string, token: string): Promise<void> {

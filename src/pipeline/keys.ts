@@ -17,6 +17,11 @@ export class KeySpace {
     return `${this.prefix}:idem:${handler}`;
   }
 
+  /** Until when (ms since the epoch) the previous layout's records are looked for; see IdempotencyStore. */
+  get legacyUntil(): string {
+    return `${this.prefix}:idem-legacy-until`;
+  }
+
   /** The previous layout's record that a handler completed a receipt, honoured until it expires. */
   done(handler: string, dedupeKey: string): string {
     return `${this.prefix}:done:${handler}:${dedupeKey}`;

@@ -32,10 +32,16 @@ end
 local function shardKey(meta, bucket, shard)
   return meta .. ':' .. bucket .. ':' .. string.format('%d', shard)
 end
+local fields = {}
+for b = oldest, current do fields[#fields + 1] = b end
+local seen = {}
+-- One HMGET per handler and call, however many of its receipts the call checks.
 local function isDone(meta, digest)
-  local fields = {}
-  for b = oldest, current do fields[#fields + 1] = b end
-  local states = redis.call('HMGET', meta, unpack(fields))
+  local states = seen[meta]
+  if not states then
+    states = redis.call('HMGET', meta, unpack(fields))
+    seen[meta] = states
+  end
   local h = hashOf(digest)
   for i, state in ipairs(states) do
     local l, s = parse(state)
@@ -49,15 +55,17 @@ end
 
 /**
  * Done-check and lease for several (handler, receipt) pairs. KEYS per claim: meta, lease, legacy record
- * (the previous layout's per-receipt key, honoured until it expires). ARGV: bucketSeconds, windowSeconds,
- * then per claim: digest, leaseMs, token. Answers 'done', 'claimed' or 'busy:<ms left>' per claim.
+ * (the previous layout's per-receipt key, looked at only while ARGV[3] is '1': see IdempotencyStore).
+ * ARGV: bucketSeconds, windowSeconds, legacy (0/1), then per claim: digest, leaseMs, token. Answers 'done',
+ * 'claimed' or 'busy:<ms left>' per claim.
  */
 export const CLAIM = `${COMMON}
+local legacy = ARGV[3] == '1'
 local out = {}
 for i = 1, #KEYS / 3 do
-  local meta, lease, legacy = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
-  local digest, leaseMs, token = ARGV[3 * i], ARGV[3 * i + 1], ARGV[3 * i + 2]
-  if isDone(meta, digest) or redis.call('EXISTS', legacy) == 1 then
+  local meta, lease, old = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+  local digest, leaseMs, token = ARGV[3 * i + 1], ARGV[3 * i + 2], ARGV[3 * i + 3]
+  if isDone(meta, digest) or (legacy and redis.call('EXISTS', old) == 1) then
     out[i] = 'done'
   elseif redis.call('SET', lease, token, 'NX', 'PX', leaseMs) then
     out[i] = 'claimed'
@@ -67,46 +75,74 @@ for i = 1, #KEYS / 3 do
 end
 return out`;
 
-/** Records one digest in the current bucket, splitting a shard when the bucket outgrows its shards. */
+/**
+ * Records one digest in the current bucket, splitting a shard when the bucket outgrows its shards. A shard
+ * gets its expiry when it is made (the bucket's first record, or a split); a split that would leave one
+ * side empty keeps it with an empty placeholder field, so no shard is ever re-created without one. The
+ * bucket state is read once per handler and call, and written back once at the end (saveStates).
+ */
 const RECORD = `
 local SHARD_LOAD = 45
-local function expireAt(bucket) return (bucket + 1) * B + W + 60 end
+local expireAt = (current + 1) * B + W + 60
+local buckets = {}
 local function forgetOld(meta)
   for _, f in ipairs(redis.call('HKEYS', meta)) do
     if tonumber(f) and tonumber(f) < oldest then redis.call('HDEL', meta, f) end
   end
   redis.call('EXPIRE', meta, W + 2 * B + 60)
 end
+local function stateOf(meta)
+  local st = buckets[meta]
+  if st then return st end
+  local l, s, n = parse(redis.call('HGET', meta, current))
+  if l then
+    st = { l = l, s = s, n = n, fresh = false }
+  else
+    st = { l = 0, s = 0, n = 0, fresh = true }
+    forgetOld(meta)
+  end
+  buckets[meta] = st
+  return st
+end
+local function keep(key)
+  redis.call('HSET', key, '', '')
+  redis.call('EXPIREAT', key, expireAt)
+end
 local function split(meta, l, s)
   local from = shardKey(meta, current, s)
   local to = shardKey(meta, current, s + 2 ^ l)
-  local moved = {}
+  local moved, kept = {}, 0
   for _, f in ipairs(redis.call('HKEYS', from)) do
-    if hashOf(f) % (2 ^ (l + 1)) ~= s then moved[#moved + 1] = f end
+    if f ~= '' then
+      if hashOf(f) % (2 ^ (l + 1)) ~= s then moved[#moved + 1] = f else kept = kept + 1 end
+    end
   end
+  if #moved == 0 then keep(to) return end
   for _, f in ipairs(moved) do redis.call('HSET', to, f, '1') end
-  if #moved > 0 then
-    redis.call('HDEL', from, unpack(moved))
-    redis.call('EXPIREAT', to, expireAt(current))
-  end
+  redis.call('EXPIREAT', to, expireAt)
+  if kept == 0 then keep(from) end
+  redis.call('HDEL', from, unpack(moved))
 end
 local function record(meta, digest)
-  local state = redis.call('HGET', meta, current)
-  local l, s, n = parse(state)
-  if not l then
-    l, s, n = 0, 0, 0
-    forgetOld(meta)
-  end
-  local key = shardKey(meta, current, shardOf(hashOf(digest), l, s))
+  local st = stateOf(meta)
+  local key = shardKey(meta, current, shardOf(hashOf(digest), st.l, st.s))
   if redis.call('HSET', key, digest, '1') == 0 then return end
-  redis.call('EXPIREAT', key, expireAt(current))
-  n = n + 1
-  if n > SHARD_LOAD * (2 ^ l + s) then
-    split(meta, l, s)
-    s = s + 1
-    if s == 2 ^ l then l, s = l + 1, 0 end
+  if st.fresh then
+    redis.call('EXPIREAT', key, expireAt)
+    st.fresh = false
   end
-  redis.call('HSET', meta, current, l .. ':' .. s .. ':' .. n)
+  st.n = st.n + 1
+  st.dirty = true
+  if st.n > SHARD_LOAD * (2 ^ st.l + st.s) then
+    split(meta, st.l, st.s)
+    st.s = st.s + 1
+    if st.s == 2 ^ st.l then st.l, st.s = st.l + 1, 0 end
+  end
+end
+local function saveStates()
+  for meta, st in pairs(buckets) do
+    if st.dirty then redis.call('HSET', meta, current, st.l .. ':' .. st.s .. ':' .. st.n) end
+  end
 end
 `;
 
@@ -136,6 +172,7 @@ while a <= #ARGV do
     a = a + 3
   end
 end
+saveStates()
 return 1`;
 
 /** Lets a lease go if it is still ours. KEYS = lease; ARGV = token. */

@@ -22,6 +22,8 @@ test('records the previous layout wrote are honoured after an upgrade: a redeliv
   // (handler, receipt) with the window's TTL; their jobs are long removed.
   const completed = receipts.slice(0, 30);
   const pipeline = redis.pipeline();
+  // Its completion stream, too: what tells the new layout that the previous one ran on this Redis.
+  pipeline.xadd(keys.finishedStream, '*', 't', 'ChatAppStatus', 'j', 'old-job', 'o', 'completed');
   for (const e of completed) {
     const key = defaultDedupeKey(e.messageType, e.receipt);
     for (const h of ['a', 'b']) pipeline.set(keys.done(h, key), '1', 'EX', 3600);
@@ -44,4 +46,22 @@ test('records the previous layout wrote are honoured after an upgrade: a redeliv
   // The old keys are left to expire on their own.
   const first = defaultDedupeKey('ChatAppStatus', completed[0]!.receipt);
   assert.ok((await redis.ttl(keys.done('a', first))) > 0);
+  const until = Number(await redis.get(keys.legacyUntil));
+  assert.ok(until > Date.now() + 3600_000, 'old records are looked for through the window and the roll-out');
+});
+
+test('on a fresh Redis the previous layout is never looked for', async () => {
+  const prefix = uniquePrefix('fresh');
+  const keys = new KeySpace(prefix);
+  const a = recordingHandler('a');
+  const { pipeline: p } = createPipeline([a], { prefix });
+  open.push(p);
+  await p.waitUntilReady();
+  // A stray key of the old layout is not honoured: nothing of that layout ever ran here.
+  const e = statusEnvelope('fresh-1', 'Read');
+  await redis.set(keys.done('a', defaultDedupeKey(e.messageType, e.receipt)), '1', 'EX', 3600);
+  const [r] = await p.sink.submit([e]);
+  assert.equal(await p.completions!.wait('ChatAppStatus', r!.jobId), 'completed');
+  assert.equal(a.calls.length, 1);
+  assert.equal(await redis.get(keys.legacyUntil), '0');
 });
