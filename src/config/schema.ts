@@ -216,6 +216,16 @@ export const configSchema: convict.Schema<ConfigProperties> = {
       format: int(0),
       default: 10_000,
     },
+    removeFailedAgeSeconds: {
+      doc: 'Failed jobs are removed once older than this (their receipts are in the dead-letter store).',
+      format: int(0),
+      default: 604_800,
+    },
+    removeFailedCount: {
+      doc: 'Failed jobs beyond this many per queue are removed (their receipts are in the dead-letter store).',
+      format: int(0),
+      default: 10_000,
+    },
     eventsMaxLen: {
       doc: 'Approximate length the BullMQ event streams, and the completion stream pollers read, are trimmed to.',
       format: int(1),

@@ -96,6 +96,8 @@ export interface PipelineConfig {
   readonly idempotencyTtlSeconds: number;
   readonly removeCompletedAgeSeconds: number;
   readonly removeCompletedCount: number;
+  readonly removeFailedAgeSeconds: number;
+  readonly removeFailedCount: number;
   readonly eventsMaxLen: number;
   /** BullMQ job lock; renewed at half this interval while a handler runs. */
   readonly lockDurationMs: number;

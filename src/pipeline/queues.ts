@@ -13,7 +13,7 @@ export function defaultJobOptions(cfg: PipelineConfig): JobsOptions {
     attempts: cfg.attempts,
     backoff: { type: 'exponential', delay: cfg.backoffDelayMs },
     removeOnComplete: { age: cfg.removeCompletedAgeSeconds, count: cfg.removeCompletedCount },
-    removeOnFail: { age: 7 * 24 * 3600 },
+    removeOnFail: { age: cfg.removeFailedAgeSeconds, count: cfg.removeFailedCount },
   };
 }
 

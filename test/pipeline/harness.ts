@@ -20,6 +20,8 @@ export const TEST_PIPELINE: PipelineConfig = {
   idempotencyTtlSeconds: 3600,
   removeCompletedAgeSeconds: 3600,
   removeCompletedCount: 1000,
+  removeFailedAgeSeconds: 3600,
+  removeFailedCount: 1000,
   eventsMaxLen: 10000,
   lockDurationMs: 5000,
   stalledIntervalMs: 5000,
