@@ -142,6 +142,16 @@ export async function redisScenario(ctx: BenchContext): Promise<ScenarioResult> 
   const bullFoot = await footprint(ctx.redis.client, bullBaseline, bullmqKinds('{ceiling}'));
   ctx.log(`  ${b.cpuUsPerItem.redis} µs Redis CPU per job`);
 
+  ctx.log(`redis: BullMQ + the daemon's claim and commit scripts, ${receipts} jobs`);
+  const r = await bullmqCeiling(ctx, {
+    jobs: receipts,
+    bulkSize: 100,
+    producers: 4,
+    concurrency: 256,
+    withRecords: true,
+  });
+  ctx.log(`  ${r.cpuUsPerItem.redis} µs Redis CPU per job`);
+
   ctx.log(`redis: daemon, ${receipts} receipts`);
   let baseline = 0;
   const d = await runDaemon(ctx, {
@@ -186,6 +196,10 @@ export async function redisScenario(ctx: BenchContext): Promise<ScenarioResult> 
     },
     { metric: 'Redis CPU per job, BullMQ alone', value: b.cpuUsPerItem.redis, unit: 'µs' },
     {
+      metric: 'Redis CPU per job, BullMQ + claim and commit scripts (÷ BullMQ alone)',
+      value: `${r.cpuUsPerItem.redis} µs (${round(r.cpuUsPerItem.redis / Math.max(1, b.cpuUsPerItem.redis), 2)})`,
+    },
+    {
       metric: 'daemon ÷ BullMQ alone (Redis CPU)',
       value: ofBullmq,
       target: `≤ ${REDIS_CPU_TARGET_OF_BULLMQ}`,
@@ -220,7 +234,7 @@ export async function redisScenario(ctx: BenchContext): Promise<ScenarioResult> 
       bullmqAlone: bullFoot,
       perItem: items,
       projections,
-      cpu: { daemon: d.cpuUsPerReceipt, bullmq: b.cpuUsPerItem },
+      cpu: { daemon: d.cpuUsPerReceipt, bullmq: b.cpuUsPerItem, bullmqWithRecords: r.cpuUsPerItem },
     },
     notes: [
       'Projections: records for the whole window, markers for their TTL, BullMQ jobs up to removeOnComplete, streams full.',

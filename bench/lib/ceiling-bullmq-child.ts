@@ -7,6 +7,8 @@ import { ReceiptFactory } from '../../src/emulator/index.js';
 import { jobIdFor } from '../../src/receipts/dedupe.js';
 import type { MessageType } from '../../src/receipts/types.js';
 import { childSide } from './child.js';
+import { IdempotencyStore } from '../../src/pipeline/idempotency.js';
+import { KeySpace } from '../../src/pipeline/keys.js';
 import { TYPE_MIX, dedupeKeyOf, uniqueReceipt } from './load.js';
 
 export interface CeilingBullmqConfig {
@@ -17,6 +19,8 @@ export interface CeilingBullmqConfig {
   /** addBulk calls in flight at once. */
   readonly producers: number;
   readonly concurrency: number;
+  /** Also claim and commit each job's idempotency record and finished marker, as the daemon's workers do. */
+  readonly withRecords?: boolean;
 }
 
 /** The daemon's default job options (pipeline.* defaults). */
@@ -73,9 +77,29 @@ const queues = new Map(
 let completed = 0;
 let resolveAll: () => void = () => undefined;
 const allDone = new Promise<void>(resolve => (resolveAll = resolve));
+const store = config.withRecords
+  ? new IdempotencyStore(
+      new Redis(config.redisUrl, { maxRetriesPerRequest: null }),
+      new KeySpace(config.prefix),
+      604_800,
+    )
+  : undefined;
+
+/** What the daemon's processor asks of Redis per job with one handler: a claim, then one commit. */
+async function recorded(job: { id?: string; data: { dedupeKey: string; messageType: MessageType } }) {
+  if (!store) return;
+  const claim = await store.claim('bench', job.data.dedupeKey, 35_000);
+  if (claim.state !== 'claimed') return;
+  await store.commit([{ handler: 'bench', dedupeKey: job.data.dedupeKey, token: claim.token }], {
+    type: job.data.messageType,
+    jobId: job.id ?? '',
+    outcome: 'completed',
+  });
+}
+
 const workers = TYPES.map(
   t =>
-    new Worker(t, async () => undefined, {
+    new Worker(t, recorded, {
       connection: new Redis(config.redisUrl, { maxRetriesPerRequest: null }),
       prefix: config.prefix,
       concurrency: config.concurrency,
