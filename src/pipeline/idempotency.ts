@@ -131,17 +131,25 @@ export class IdempotencyStore {
   }
 
   private async sendCommits(commits: readonly Commit[]): Promise<void[]> {
+    // During the roll-out (the first LEGACY_ROLLOUT_SECONDS), processes of the previous layout may still run:
+    // they read only its keys, so those are written too.
+    const dual = Date.now() < (await this.legacyUntilMs()) - this.ttlSeconds * 1000 ? 1 : 0;
     const keys: string[] = [];
     const args: (string | number | Buffer)[] = [
       this.bucketSeconds,
       this.ttlSeconds,
       this.finished.ttlSeconds,
       this.finished.streamMaxLen,
+      dual,
     ];
     for (const { ran, finished } of commits) {
       args.push(ran.length, finished ? 1 : 0);
       for (const r of ran) {
-        keys.push(this.keys.records(r.handler), this.keys.lock(r.handler, r.dedupeKey));
+        keys.push(
+          this.keys.records(r.handler),
+          this.keys.lock(r.handler, r.dedupeKey),
+          this.keys.done(r.handler, r.dedupeKey),
+        );
         args.push(recordDigest(r.dedupeKey), r.token);
       }
       if (finished) {

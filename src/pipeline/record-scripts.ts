@@ -149,12 +149,13 @@ end
 /**
  * Commits several attempts. Each records every handler that ran (its record; its lease released only if
  * still ours) and, when its job finished, the job's finished marker and completion stream entry.
- * ARGV = bucketSeconds, windowSeconds, markerTtl, streamMaxLen, then per attempt: n, finished (0/1),
- * (digest, token) × n [, outcome, type, jobId]; KEYS per attempt: (meta, lease) × n [, marker, stream].
+ * ARGV = bucketSeconds, windowSeconds, markerTtl, streamMaxLen, dual (0/1: also write the previous layout's
+ * key, while a rolling upgrade may still run old processes), then per attempt: n, finished (0/1),
+ * (digest, token) × n [, outcome, type, jobId]; KEYS per attempt: (meta, lease, legacy) × n [, marker, stream].
  */
 export const COMMIT = `${COMMON}${RECORD}
-local markerTtl, maxLen = ARGV[3], ARGV[4]
-local a, k = 5, 1
+local markerTtl, maxLen, dual = ARGV[3], ARGV[4], ARGV[5] == '1'
+local a, k = 6, 1
 while a <= #ARGV do
   local n = tonumber(ARGV[a])
   local finished = ARGV[a + 1] == '1'
@@ -162,7 +163,8 @@ while a <= #ARGV do
   for i = 1, n do
     record(KEYS[k], ARGV[a])
     if redis.call('GET', KEYS[k + 1]) == ARGV[a + 1] then redis.call('DEL', KEYS[k + 1]) end
-    k = k + 2
+    if dual then redis.call('SET', KEYS[k + 2], '1', 'EX', W) end
+    k = k + 3
     a = a + 2
   end
   if finished then
