@@ -1,5 +1,5 @@
 // Scenario batch: a handler that writes to a database costing 5 ms per call plus 0.1 ms per receipt, over a
-// pool of 8 connections, drained one receipt per call (`handle`) and in bulk (`handleBatch`, up to 100
+// pool of 4 connections, drained one receipt per call (`handle`) and in bulk (`handleBatch`, up to 100
 // receipts within 10 ms), in this run.
 import { runDaemon } from './lib/daemon-run.js';
 import { BENCH_QUEUES, buildLoad } from './lib/load.js';
@@ -7,7 +7,7 @@ import type { BenchContext } from './lib/measure.js';
 import type { ScenarioResult } from './lib/report.js';
 import { round } from './lib/system.js';
 
-const DB = { costMs: 5, perReceiptMs: 0.1, pool: 8 };
+const DB = { costMs: 5, perReceiptMs: 0.1, pool: 4 };
 const BATCH = { batchSize: 100, lingerMs: 10 };
 
 export async function batchScenario(ctx: BenchContext): Promise<ScenarioResult> {

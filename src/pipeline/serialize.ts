@@ -6,36 +6,58 @@ import type { RedisClient } from '../redis/connection.js';
 import { errorMessage } from '../util/error-message.js';
 import type { ReceiptJobData } from './job.js';
 import type { ReceiptQueues } from './queues.js';
+import { TurnBatcher } from '../util/turn-batcher.js';
 
-// Takes the key's lease when it is free, already ours, or reserved for us; otherwise joins the key's waiters
-// (a sorted set by rank, then arrival) and answers how long the lease has left.
-// KEYS = lease, waiters; ARGV = member, leaseMs, score, waitersTtlMs. Returns -1 when taken.
+// For each (lease, waiters) pair: takes the key's lease when it is free, already ours, or reserved for us;
+// otherwise joins the key's waiters (a sorted set by rank, then arrival) and answers how long the lease has
+// left. KEYS = lease1, waiters1, …; ARGV = member1, leaseMs1, score1, waitersTtlMs1, …. -1 means taken.
 const ENTER = `
-local holder = redis.call('GET', KEYS[1])
-if (not holder) or holder == ARGV[1] or holder == 'r:' .. ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  redis.call('ZREM', KEYS[2], ARGV[1])
-  return -1
+local out = {}
+for i = 1, #KEYS / 2 do
+  local lease, waiters, a = KEYS[2 * i - 1], KEYS[2 * i], 4 * i - 3
+  local member = ARGV[a]
+  local holder = redis.call('GET', lease)
+  if (not holder) or holder == member or holder == 'r:' .. member then
+    redis.call('SET', lease, member, 'PX', ARGV[a + 1])
+    redis.call('ZREM', waiters, member)
+    out[i] = -1
+  else
+    redis.call('ZADD', waiters, ARGV[a + 2], member)
+    redis.call('PEXPIRE', waiters, ARGV[a + 3])
+    out[i] = redis.call('PTTL', lease)
+  end
 end
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-return redis.call('PTTL', KEYS[1])`;
+return out`;
 
-// Lets the lease go if still ours, handing it to the best-ranked waiter (reserved for a while, so no
-// newcomer slips in before it). KEYS = lease, waiters; ARGV = member, reserveMs. Returns that waiter.
+// For each pair: lets the lease go if still ours, handing it to the best-ranked waiter (reserved for a while,
+// so no newcomer slips in first). KEYS = lease1, waiters1, …; ARGV = reserveMs, member1, …. Answers each
+// pair's new holder, or '' when none waits.
 const LEAVE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
-local head = redis.call('ZPOPMIN', KEYS[2])
-if head[1] then
-  redis.call('SET', KEYS[1], 'r:' .. head[1], 'PX', ARGV[2])
-  return head[1]
+local out = {}
+for i = 1, #KEYS / 2 do
+  local lease, waiters, member = KEYS[2 * i - 1], KEYS[2 * i], ARGV[i + 1]
+  out[i] = ''
+  if redis.call('GET', lease) == member then
+    local head = redis.call('ZPOPMIN', waiters)
+    if head[1] then
+      redis.call('SET', lease, 'r:' .. head[1], 'PX', ARGV[1])
+      out[i] = head[1]
+    else
+      redis.call('DEL', lease)
+    end
+  end
 end
-redis.call('DEL', KEYS[1])
-return false`;
+return out`;
 
 interface SerialCommands {
-  camsSerialEnter(lease: string, waiters: string, ...args: (string | number)[]): Promise<number>;
-  camsSerialLeave(lease: string, waiters: string, member: string, reserveMs: number): Promise<string | null>;
+  camsSerialEnter(numberOfKeys: number, ...args: (string | number)[]): Promise<number[]>;
+  camsSerialLeave(numberOfKeys: number, ...args: (string | number)[]): Promise<string[]>;
+}
+
+interface Entering {
+  readonly hold: SerialHold;
+  readonly leaseMs: number;
+  readonly score: number;
 }
 
 /** A waiter re-checks at least this often, in case the wake-up (a promotion of its delayed job) was missed. */
@@ -76,14 +98,17 @@ export type WakeJob = (messageType: MessageType, jobId: string) => Promise<boole
  */
 export class SerialLeases {
   private readonly commands: SerialCommands;
+  // Jobs start and finish in bursts: their enters, and their leaves, share one script call per turn.
+  private readonly enters = new TurnBatcher<Entering, number>(batch => this.sendEnters(batch));
+  private readonly leaves = new TurnBatcher<SerialHold, string>(batch => this.sendLeaves(batch));
 
   constructor(
     redis: RedisClient,
     private readonly prefix: string,
     private readonly wake: WakeJob,
   ) {
-    redis.defineCommand('camsSerialEnter', { numberOfKeys: 2, lua: ENTER });
-    redis.defineCommand('camsSerialLeave', { numberOfKeys: 2, lua: LEAVE });
+    redis.defineCommand('camsSerialEnter', { lua: ENTER });
+    redis.defineCommand('camsSerialLeave', { lua: LEAVE });
     this.commands = redis as unknown as SerialCommands;
   }
 
@@ -93,29 +118,48 @@ export class SerialLeases {
     const rank = receiptType(entry.messageType).rank?.(entry.receipt) ?? 0;
     const score = rank * RANK_SPAN + entry.originTimeMs;
     const hold = { lease: base, waiters: `${base}:q`, member };
-    const left = await this.commands.camsSerialEnter(
-      hold.lease,
-      hold.waiters,
-      member,
-      leaseMs,
-      score,
-      2 * leaseMs,
-    );
+    const left = await this.enters.add({ hold, leaseMs, score });
     if (left === -1) return { state: 'entered', hold };
     return { state: 'wait', retryInMs: Math.min(SERIAL_RECHECK_MS, Math.max(10, left)) };
   }
 
   /** Gives the leases back and wakes the next waiter of each. Never throws: an unreleased lease lapses. */
   async leave(holds: readonly SerialHold[]): Promise<void> {
-    await Promise.all(holds.map(h => this.leaveOne(h).catch(() => undefined)));
+    let next: string[];
+    try {
+      next = await this.leaves.addAll(holds);
+    } catch {
+      return;
+    }
+    await Promise.all(next.filter(n => n !== '').map(n => this.wakeMember(n).catch(() => undefined)));
   }
 
-  private async leaveOne(hold: SerialHold): Promise<void> {
-    const next = await this.commands.camsSerialLeave(hold.lease, hold.waiters, hold.member, RESERVE_MS);
-    if (!next) return;
-    const bar = next.indexOf('|');
-    const type = next.slice(0, bar);
-    if (type !== '-') await this.wake(type as MessageType, next.slice(bar + 1));
+  private async wakeMember(member: string): Promise<void> {
+    const bar = member.indexOf('|');
+    const type = member.slice(0, bar);
+    if (type !== '-') await this.wake(type as MessageType, member.slice(bar + 1));
+  }
+
+  private async sendEnters(batch: readonly Entering[]): Promise<number[]> {
+    const keys = batch.flatMap(e => [e.hold.lease, e.hold.waiters]);
+    const args = batch.flatMap(e => [e.hold.member, e.leaseMs, e.score, 2 * e.leaseMs]);
+    return this.answers(await this.commands.camsSerialEnter(keys.length, ...keys, ...args), batch.length);
+  }
+
+  private async sendLeaves(batch: readonly SerialHold[]): Promise<string[]> {
+    const keys = batch.flatMap(h => [h.lease, h.waiters]);
+    const out = await this.commands.camsSerialLeave(
+      keys.length,
+      ...keys,
+      RESERVE_MS,
+      ...batch.map(h => h.member),
+    );
+    return this.answers(out, batch.length);
+  }
+
+  private answers<T>(out: T[], expected: number): T[] {
+    if (out.length !== expected) throw new Error(`serial script answered ${out.length} of ${expected}`);
+    return out;
   }
 }
 
