@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { clusterScenario } from './cluster.js';
 import { drainScenario } from './drain.js';
 import { idleScenario, IDLE_QUEUES } from './idle.js';
 import { ioBoundScenario } from './io-bound.js';
@@ -41,6 +42,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
   serialize: serializeScenario,
   batch: batchScenario,
   redis: redisScenario,
+  cluster: clusterScenario,
 };
 
 const { values: args } = parseArgs({

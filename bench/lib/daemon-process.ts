@@ -14,7 +14,10 @@ export const COUNT_HANDLER = join(here, 'count-handler.mjs');
 
 export interface DaemonSetup {
   readonly emulator: EmulatorProcess;
+  /** The Redis the benchmark handler records in; the daemon's too, unless `redis` says otherwise. */
   readonly redisUrl: string;
+  /** The daemon's `redis` section (a cluster, a Redis of its own), when it is not `redisUrl`. */
+  readonly redis?: Record<string, unknown>;
   readonly queues: readonly QueueSpec[];
   /** Options for the benchmark handler (delayMs, prefix…). */
   readonly handler?: Record<string, unknown>;
@@ -29,7 +32,7 @@ export function writeDaemonConfig(setup: DaemonSetup): string {
   const { emulator } = setup;
   const config = deepMerge(
     {
-      redis: { url: setup.redisUrl },
+      redis: setup.redis ?? { url: setup.redisUrl },
       smq: { endpoint: emulator.endpoint, accountId: emulator.accountId, tokenEndpoint: emulator.endpoint },
       credentials: { accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret },
       handlers: [{ module: COUNT_HANDLER, options: { redisUrl: setup.redisUrl, ...setup.handler } }],

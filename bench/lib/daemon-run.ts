@@ -28,6 +28,10 @@ export interface DaemonRunOptions {
   readonly timeoutMs: number;
   /** Runs after the preload, before the daemon starts (e.g. emulator faults, which a reset clears). */
   readonly beforeStart?: () => Promise<void>;
+  /** The daemon's `redis` section, when it is not the benchmark's Redis (which the handler records in). */
+  readonly redis?: Record<string, unknown>;
+  /** More processes whose CPU the window measures (the daemon's own Redis servers). */
+  readonly pids?: Readonly<Record<string, number>>;
 }
 
 export interface DaemonRunResult {
@@ -53,6 +57,7 @@ export async function runDaemon(ctx: BenchContext, opts: DaemonRunOptions): Prom
   const configDir = writeDaemonConfig({
     emulator: ctx.emulator,
     redisUrl: ctx.redis.url,
+    redis: opts.redis,
     queues: opts.queues,
     handler: { prefix: HANDLER_PREFIX, ...opts.handler },
     extra: deepMerge(ctx.daemonConfig ?? {}, opts.extra ?? {}),
@@ -67,7 +72,11 @@ export async function runDaemon(ctx: BenchContext, opts: DaemonRunOptions): Prom
     ),
   );
   const samplers = daemons.map(d => new RssSampler(d.pid).start());
-  const pids: Record<string, number> = { redis: ctx.redis.pid, emulator: ctx.emulator.pid };
+  const pids: Record<string, number> = {
+    redis: ctx.redis.pid,
+    emulator: ctx.emulator.pid,
+    ...opts.pids,
+  };
   daemons.forEach((d, i) => (pids[`daemon${i + 1}`] = d.pid));
   // Readings (CPU at the window's end, then RSS) first, then the drain and exit.
   const { watch, cpu: windowCpu } = await watchDrainCpu(
