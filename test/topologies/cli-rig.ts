@@ -96,13 +96,16 @@ export interface CliRig {
   close(): Promise<void>;
 }
 
-export async function startCliRig(form: RedisForm): Promise<CliRig> {
+export async function startCliRig(
+  form: Pick<RedisForm, 'name' | 'redis'>,
+  prefix = uniquePrefix('cli'),
+): Promise<CliRig> {
   const emulator = await startEmulator({ port: 0 });
   const port = await freePort();
   const healedPath = join(tempDir(), 'healed');
   const configDir = writeConfigDir(emulator, {
     redis: form.redis,
-    prefix: uniquePrefix('cli'),
+    prefix,
     handlers: [{ module: HEALABLE, options: { failPrefix: FAIL_PREFIX, healedPath } }],
     extra: {
       pipeline: { attempts: 1 },
