@@ -1,4 +1,4 @@
-// Scenario 7, Cluster: the daemon on a local 3-master Redis Cluster, against the same load on one standalone
+// Scenario cluster: the daemon on a local 3-master Redis Cluster, against the same load on one standalone
 // Redis of its own, in the same run. Reports receipts/s, Redis CPU per receipt (each redis-server process's
 // CPU time from /proc) and each master's share of it, and which hash tags each master's keys carry, so it
 // shows how evenly the work spreads over the masters.
