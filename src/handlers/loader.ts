@@ -186,7 +186,23 @@ function checkShape(candidate: unknown, module: string): Handler {
       throw new HandlerLoadError(`"${hook}" must be a function when present, got ${describe(value)}`, module);
     }
   }
+  checkOptions(candidate, module);
   return candidate as unknown as Handler;
+}
+
+/** `trackStatus` and `batch`, when present. */
+function checkOptions(candidate: Record<string, unknown>, module: string): void {
+  const { trackStatus, batch } = candidate;
+  if (trackStatus !== undefined && typeof trackStatus !== 'boolean')
+    throw new HandlerLoadError(`"trackStatus" must be true or false, got ${describe(trackStatus)}`, module);
+  if (batch === undefined) return;
+  const limits = isObjectLike(batch) ? (batch as Record<string, unknown>) : undefined;
+  const bad = (v: unknown, min: number) => v !== undefined && !(Number.isInteger(v) && (v as number) >= min);
+  if (!limits || bad(limits['maxSize'], 1) || bad(limits['lingerMs'], 0))
+    throw new HandlerLoadError(
+      `"batch" must be { maxSize: an integer >= 1, lingerMs: an integer >= 0 }, got ${JSON.stringify(batch)}`,
+      module,
+    );
 }
 
 function checkName(name: unknown, module: string): void {

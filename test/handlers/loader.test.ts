@@ -205,6 +205,18 @@ test('each bad shape is named by its field', async () => {
       /"close" must be a function/,
     ],
     [
+      `export default { name: 'n', messageTypes: ['ChatAppStatus'], trackStatus: 'yes', handle() {} };`,
+      /"trackStatus" must be true or false, got a string/,
+    ],
+    [
+      `export default { name: 'n', messageTypes: ['ChatAppStatus'], batch: { maxSize: 0 }, handleBatch() {} };`,
+      /"batch" must be \{ maxSize: an integer >= 1/,
+    ],
+    [
+      `export default { name: 'n', messageTypes: ['ChatAppStatus'], serializeBy: 'MessageId', handle() {} };`,
+      /"serializeBy" must be a function when present/,
+    ],
+    [
       `export default { name: 'n', messageTypes: ['ChatAppStatus'], handle() {}, dedupeKey: 'MessageId' };`,
       /"dedupeKey" must be a function/,
     ],
