@@ -26,10 +26,14 @@ const etc = join(work, 'etc');
 let cams: Packed;
 after(() => rmSync(work, { recursive: true, force: true }));
 
-before(() => {
-  cams = packRepository(work);
-  installProject(opt, [cams, packHandlerDependency(work)]);
-});
+// A build and an npm ci: a minute or two on a busy machine.
+before(
+  () => {
+    cams = packRepository(work);
+    installProject(opt, [cams, packHandlerDependency(work)]);
+  },
+  { timeout: 300_000 },
+);
 
 /** The environment of a fresh shell: no Redis or credential settings from the test run, an empty HOME. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
