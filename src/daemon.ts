@@ -1,4 +1,5 @@
 import type { AppConfig, ConsumerConfig } from './config/types.js';
+import { createBacklogSampler } from './daemon/backlog.js';
 import { ConsumerSet } from './daemon/consumer-set.js';
 import { HandlerSets } from './daemon/handler-sets.js';
 import { connectPipeline } from './daemon/pipeline.js';
@@ -13,6 +14,7 @@ import {
   type AdminServer,
 } from './http/admin-routes.js';
 import { createHttpServer } from './http/server.js';
+import type { BacklogSampler } from './observability/backlog-sampler.js';
 import { createHealthChecker, type HealthChecker } from './observability/health.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -60,6 +62,7 @@ export class Daemon {
   private admin?: AdminServer;
   private adminUrl?: string;
   private pipeline?: Pipeline;
+  private sampler?: BacklogSampler;
   private readonly handlers: HandlerSets;
   private tokens?: TokenProvider;
   private readonly account: AccountCredentials;
@@ -127,6 +130,16 @@ export class Daemon {
     this.redisReady = true;
     if (this.runsPollers) for (const consumer of config.consumers) this.startConsumer(consumer);
     await this.startHttp(pipeline);
+    this.sampler = createBacklogSampler({
+      pipeline,
+      config: () => this.config,
+      polls: this.runsPollers,
+      account: this.account,
+      tokens: () => this.tokenProvider(),
+      metrics: this.metrics,
+      logger: this.logger,
+    });
+    this.sampler.start();
     this.logger.info('cams-receipts started', {
       event: 'daemon_started',
       role: config.role,
@@ -272,6 +285,7 @@ export class Daemon {
     const workersMs = () =>
       this.redisReady ? Math.max(3000, drainTimeoutMs - (Date.now() - startedAtMs)) : 0;
     return [
+      ['sampler', () => this.sampler?.stop()],
       ['http', () => this.http?.close()],
       ['consumers', () => this.consumers.stopAll(drainTimeoutMs)],
       ['pipeline', () => this.pipeline?.close(workersMs())],

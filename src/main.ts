@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The process entry point: the only module that touches `process` (argv, env, signals, exit codes).
-import { readFileSync } from 'node:fs';
 import type { CliIo, Command } from './cli/io.js';
+import { packageVersion } from './util/version.js';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   start: async () => (await import('./cli/start.js')).startCommand,
@@ -26,14 +26,6 @@ Options:
   -v, --version  Print the version
 
 Run "cams-receipts <command> --help" for a command's options.`;
-
-/** The package's version, from the package.json beside src/ (or dist/). */
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
 
 function buildIo(): CliIo {
   const shutdown = new AbortController();
@@ -67,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === '--version' || name === '-v' || name === 'version') {
-    process.stdout.write(`cams-receipts ${version()}\n`);
+    process.stdout.write(`cams-receipts ${packageVersion()}\n`);
     return 0;
   }
   const load = COMMANDS[name];

@@ -23,8 +23,8 @@ export function declareMetrics(registry: Registry, collectInFlight: () => void) 
     received: counter(
       registry,
       'received_total',
-      'Receipts received: SMQ messages polled, or items in a push body.',
-      ['queue', 'type'],
+      'Receipts received: SMQ messages polled (source smq), or items in push bodies (source http).',
+      ['queue', 'type', 'source'],
     ),
     enqueued: counter(
       registry,
@@ -110,6 +110,15 @@ export function declareMetrics(registry: Registry, collectInFlight: () => void) 
       'When the current SMQ token expires (Unix time).',
       ['queue', 'type'],
     ),
+    jobs: gauge(registry, 'jobs', 'BullMQ jobs per type and state (sampled).', ['type', 'state']),
+    deadLetters: gauge(registry, 'dead_letters', 'Entries in the dead-letter store (sampled).', []),
+    smqMessages: gauge(
+      registry,
+      'smq_messages',
+      'SMQ queue messages by state: active (visible), inactive (received), delayed (sampled).',
+      ['queue', 'type', 'state'],
+    ),
+    buildInfo: gauge(registry, 'build_info', 'Always 1; the running version in its label.', ['version']),
     inFlight: new Gauge<QueueLabels>({
       name: `${NS}in_flight`,
       help: 'SMQ messages received and not yet deleted or given back.',

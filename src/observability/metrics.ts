@@ -7,6 +7,7 @@ import type {
   PushEvent,
   TokenEvents,
 } from '../contracts/telemetry.js';
+import { packageVersion } from '../util/version.js';
 import { declareMetrics, type MetricSet } from './metric-declarations.js';
 
 /** The `queue` label of receipts that arrived by HTTP push (SMQ receipts carry their queue name). */
@@ -17,6 +18,25 @@ export interface MetricsOptions {
   readonly defaultMetrics?: boolean;
   /** Labels added to every series, e.g. `{ role: 'poller' }`. */
   readonly defaultLabels?: Readonly<Record<string, string>>;
+  /** The `version` label of `cams_receipts_build_info`. @defaultValue the package's version */
+  readonly version?: string;
+}
+
+/** BullMQ job counts of one type, as the sampler reads them. */
+export interface JobStateCounts {
+  readonly waiting: number;
+  readonly active: number;
+  readonly delayed: number;
+  readonly failed: number;
+}
+
+/** One SMQ queue's message counts, as GetQueueAttributes gives them. */
+export interface SmqQueueCounts {
+  readonly queue: string;
+  readonly type: string;
+  readonly activeMessages: number;
+  readonly inactiveMessages: number;
+  readonly delayMessages: number;
 }
 
 /** The consumer surface the metrics listen to. */
@@ -43,6 +63,7 @@ export class Metrics {
     this.#m = declareMetrics(this.registry, () => this.#collectInFlight());
     if (options.defaultLabels) this.registry.setDefaultLabels({ ...options.defaultLabels });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.#m.buildInfo.set({ version: options.version ?? packageVersion() }, 1);
   }
 
   /** The Prometheus text exposition of every metric. */
@@ -56,8 +77,8 @@ export class Metrics {
 
   // --- SMQ consumer loop ---------------------------------------------------------------------
 
-  received(queue: string, type: string, count = 1): void {
-    this.#m.received.inc({ queue, type }, count);
+  received(queue: string, type: string, count = 1, source: 'smq' | 'http' = 'smq'): void {
+    this.#m.received.inc({ queue, type, source }, count);
   }
 
   enqueued(queue: string, type: string, count = 1): void {
@@ -165,6 +186,35 @@ export class Metrics {
     };
   }
 
+  // --- Sampled depths (BacklogSampler) ----------------------------------------------------------
+
+  jobCounts(type: string, counts: JobStateCounts): void {
+    for (const state of ['waiting', 'active', 'delayed', 'failed'] as const) {
+      this.#m.jobs.set({ type, state }, counts[state]);
+    }
+  }
+
+  deadLetterCount(count: number): void {
+    this.#m.deadLetters.set(count);
+  }
+
+  /** Replaces every SMQ queue series, so a queue removed by a reload disappears. */
+  smqQueues(queues: readonly SmqQueueCounts[]): void {
+    this.#m.smqMessages.reset();
+    for (const q of queues) {
+      const labels = { queue: q.queue, type: q.type };
+      this.#m.smqMessages.set({ ...labels, state: 'active' }, q.activeMessages);
+      this.#m.smqMessages.set({ ...labels, state: 'inactive' }, q.inactiveMessages);
+      this.#m.smqMessages.set({ ...labels, state: 'delayed' }, q.delayMessages);
+    }
+  }
+
+  /** Jobs completed by this process since it started, over every type. */
+  async processedTotal(): Promise<number> {
+    const { values } = await this.#m.processed.get();
+    return values.reduce((sum, v) => sum + v.value, 0);
+  }
+
   // --- BullMQ workers (pipeline hooks) -------------------------------------------------------
 
   /** The pipeline's `onHandlerFinished` hook: handler duration, and failed attempts. */
@@ -197,7 +247,7 @@ export class Metrics {
     this.#m.pushRequests.inc({ type, status });
     this.#m.pushDuration.observe({ type, status }, event.durationMs / 1000);
     const items = event.receipts + event.invalid;
-    if (items > 0) this.received(HTTP_QUEUE_LABEL, type, items);
+    if (items > 0) this.received(HTTP_QUEUE_LABEL, type, items, 'http');
     if (event.status !== 200) return;
     if (event.receipts > 0) this.enqueued(HTTP_QUEUE_LABEL, type, event.receipts);
     if (event.invalid > 0) this.deadLettered(HTTP_QUEUE_LABEL, type, 'invalid', event.invalid);

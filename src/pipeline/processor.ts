@@ -1,4 +1,5 @@
 import type { Logger } from '../contracts/logger.js';
+import { logFailedAttempt } from './attempt-log.js';
 import type { HandlerFinished, JobFinished } from '../contracts/telemetry.js';
 import { PermanentError } from '../errors.js';
 import type { Handler, HandlerLookup, HandlerSource } from '../contracts/handler.js';
@@ -127,6 +128,7 @@ export class ReceiptProcessor {
     );
     const permanent = failed.some(f => f.error instanceof PermanentError);
     const summary = failed.map(f => `${f.handler}: ${errorMessage(f.error)}`).join('; ');
+    logFailedAttempt(this.opts.logger, data, attempt, failed, !permanent && !attempt.isLast);
     if (!permanent && !attempt.isLast) {
       this.jobFinished(data, attempt, 'retry', outcomes.ran.length);
       throw new Error(summary);

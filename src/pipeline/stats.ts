@@ -51,7 +51,8 @@ export async function pipelineStats(config: AppConfig): Promise<PipelineStats> {
   }
 }
 
-async function jobCounts(pipeline: Pipeline, type: MessageType): Promise<JobCounts> {
+/** One type's BullMQ job counts (prioritized jobs count as waiting). */
+export async function jobCounts(pipeline: Pipeline, type: MessageType): Promise<JobCounts> {
   const c = await pipeline.queues
     .get(type)
     .getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed');

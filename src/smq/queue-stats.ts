@@ -57,7 +57,7 @@ export async function queueStats(
 }
 
 /** GetQueueAttributes through the official client, signed like the consumer loop signs. */
-async function queueAttributes(
+export async function queueAttributes(
   config: AppConfig,
   consumer: ConsumerConfig,
   source: CredentialSource,

@@ -13,6 +13,7 @@ import { parsedMessageFor } from '../../src/receipts/inbound.js';
 import { MESSAGE_TYPES } from '../../src/receipts/types.js';
 import { eventually, redisUrl, uniquePrefix } from '../helpers/redis.js';
 import { TEST_PIPELINE, lookup, recordingHandler, statusEnvelope } from '../pipeline/harness.js';
+import { captureLogger } from '../handlers/helpers.js';
 import { sample } from './helpers.js';
 import { standaloneRedis } from '../../src/redis/options.js';
 
@@ -214,7 +215,7 @@ describe('Metrics API', () => {
       await value(metrics, 'cams_receipts_http_push_duration_seconds', { type: 'ChatAppStatus' }),
       1,
     );
-    assert.equal(await value(metrics, 'cams_receipts_received_total', http), 17);
+    assert.equal(await value(metrics, 'cams_receipts_received_total', { ...http, source: 'http' }), 17);
     assert.equal(await value(metrics, 'cams_receipts_enqueued_total', http), 10);
     assert.equal(
       await value(metrics, 'cams_receipts_dead_lettered_total', { ...http, reason: 'invalid' }),
@@ -231,6 +232,7 @@ describe('metrics after a known workload through a real pipeline', () => {
 
   test('5 receipts: one handler fails each once, another rejects one receipt for good', async () => {
     const metrics = new Metrics({ defaultMetrics: false });
+    const log = captureLogger('warn');
     // `flaky` fails the first attempt of every receipt; `strict` rejects m-5 for good.
     const flaky = recordingHandler('flaky', { types: ['ChatAppStatus'], failures: 1 });
     const steady = recordingHandler('steady', { types: ['ChatAppStatus'] });
@@ -244,7 +246,7 @@ describe('metrics after a known workload through a real pipeline', () => {
     const pipeline = new Pipeline({
       redis: standaloneRedis(redisUrl(), uniquePrefix('ops-metrics')),
       config: TEST_PIPELINE,
-      logger: silentLogger(),
+      logger: log.logger,
       shutdown: new AbortController().signal,
       workers: {
         handlers: lookup([flaky, steady, strict]),
@@ -292,6 +294,25 @@ describe('metrics after a known workload through a real pipeline', () => {
       5,
     );
     assert.equal(await pipeline.deadLetters.count(), 1);
+    // Each failed attempt is a warn line with its number, and whether the receipt is tried again.
+    const failedAttempts = log.lines
+      .filter(l => l['event'] === 'handler_attempt_failed')
+      .map(
+        l =>
+          `${String(l['handler'])} ${String(l['dedupeKey'])} #${String(l['attempt'])} ${l['willRetry'] ? 'retry' : 'final'}`,
+      )
+      .sort();
+    assert.deepEqual(failedAttempts, [
+      'flaky m-1|Delivered #1 retry',
+      'flaky m-2|Delivered #1 retry',
+      'flaky m-3|Delivered #1 retry',
+      'flaky m-4|Delivered #1 retry',
+      'flaky m-5|Delivered #1 final',
+      'strict m-5|Delivered #1 final',
+    ]);
+    assert.ok(
+      log.lines.filter(l => l['event'] === 'handler_attempt_failed').every(l => l['level'] === 'warn'),
+    );
   });
 
   test('/metrics serves the registry over real HTTP, with the Node process metrics', async () => {
@@ -311,7 +332,10 @@ describe('metrics after a known workload through a real pipeline', () => {
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
     const text = await res.text();
     assert.equal(
-      sample(text, 'cams_receipts_received_total{queue="Alicom-Queue-1-ChatAppStatus",type="ChatAppStatus"}'),
+      sample(
+        text,
+        'cams_receipts_received_total{queue="Alicom-Queue-1-ChatAppStatus",type="ChatAppStatus",source="smq"}',
+      ),
       3,
     );
     assert.match(text, /^# TYPE cams_receipts_handler_duration_seconds histogram$/m);
