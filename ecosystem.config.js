@@ -1,7 +1,7 @@
 // PM2 process file for cams-receipts.
 //
-//   npm ci && npm run build
-//   pm2 start ecosystem.config.js --env production
+//   npm i cams-receipts
+//   pm2 start ecosystem.config.js        # NODE_ENV=production; --env development for pretty logs
 //   pm2 save && pm2 startup            # start again at boot
 //
 //   pm2 sendSignal SIGHUP cams-receipts   # hot reload: queue files and handlers, no restart
@@ -51,11 +51,12 @@ const common = {
   // timestamp, so PM2 adds none (a prefix would break the JSON lines); use pm2-logrotate to rotate.
   merge_logs: true,
   time: false,
+  // Production unless asked otherwise: JSON log lines, the production.json layer.
   env: {
-    NODE_ENV: 'development',
-  },
-  env_production: {
     NODE_ENV: 'production',
+  },
+  env_development: {
+    NODE_ENV: 'development',
   },
 };
 

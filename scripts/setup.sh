@@ -24,6 +24,8 @@ fi
 # promtool checks config/prometheus/alerts.yml; Debian ships it only in the prometheus package
 # (about 30 s to install without its recommends).
 command -v promtool >/dev/null 2>&1 || apt_install --no-install-recommends prometheus
+# socat receives the systemd readiness datagram in the sd_notify test.
+command -v socat >/dev/null 2>&1 || apt_install socat
 # Headless Chromium drives the dashboard test.
 [ -x /usr/bin/chromium ] || apt_install chromium
 

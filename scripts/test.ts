@@ -37,7 +37,7 @@ const env = { ...process.env, REDIS_URL: process.env['REDIS_URL'] ?? redis?.url 
 const concurrency = process.env['TEST_CONCURRENCY'] ?? '2';
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=120000', ...files],
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files],
   { stdio: 'inherit', env },
 );
 process.on('SIGINT', () => child.kill('SIGINT'));

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The process entry point: the only module that touches `process` (argv, env, signals, exit codes).
 import type { CliIo, Command } from './cli/io.js';
+import { notifySystemdReady } from './cli/sd-notify.js';
 import { packageVersion } from './util/version.js';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -48,7 +49,12 @@ function buildIo(): CliIo {
     stdin: process.stdin,
     shutdown: shutdown.signal,
     onReload: listener => process.on('SIGHUP', listener),
-    notifyReady: () => process.send?.('ready'),
+    notifyReady: () => {
+      process.send?.('ready');
+      void notifySystemdReady(process.env, process.pid).then(problem => {
+        if (problem) process.stderr.write(`cams-receipts: telling systemd it is ready failed: ${problem}\n`);
+      });
+    },
   };
 }
 

@@ -8,7 +8,7 @@ import { PrivateRedisServer, REDIS_INSTALL_HINT, freePort } from '../local/priva
 import { startEmulator, type EmulatorHandle } from '../emulator/index.js';
 import { createLogger } from '../observability/logger.js';
 import { describeTarget } from '../redis/options.js';
-import { writeLine, type CliIo, type Command } from './io.js';
+import { wantsColor, writeLine, type CliIo, type Command } from './io.js';
 import { untilAborted } from '../util/async.js';
 import { errorMessage } from '../util/error-message.js';
 
@@ -78,7 +78,10 @@ async function runDemo(io: CliIo, rate: number, duplicateRatio: number, httpPort
     configDir: EMULATOR_CONFIG,
     overrides: demoOverrides(redis.server, emulator, httpPort ?? (await freePort()), password),
   });
-  const daemon = new Daemon({ config, logger: createLogger(config.log) });
+  const daemon = new Daemon({
+    config,
+    logger: createLogger({ ...config.log, color: wantsColor(io, io.stdout) }),
+  });
   try {
     await daemon.start();
     const facts = {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { writeLine, type Command } from './io.js';
+import { wantsColor, writeLine, type Command } from './io.js';
 import { createLogger } from '../observability/logger.js';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.js';
 import {
@@ -112,7 +112,10 @@ export const emulatorCommand: Command = async (args, io) => {
     writeLine(io.stdout, USAGE);
     return 0;
   }
-  const logger = createLogger({ level: options.logLevel, format: 'pretty' }, io.stderr);
+  const logger = createLogger(
+    { level: options.logLevel, format: 'pretty', color: wantsColor(io, io.stderr) },
+    io.stderr,
+  );
   let emulator;
   try {
     emulator = await startEmulator({ ...options, logger });

@@ -21,3 +21,9 @@ export type Command = (args: readonly string[], io: CliIo) => Promise<number>;
 export function writeLine(stream: Writable, line: string): void {
   stream.write(line.endsWith('\n') ? line : line + '\n');
 }
+
+/** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function wantsColor(io: Pick<CliIo, 'env'>, stream: Writable): boolean {
+  if (io.env['NO_COLOR']) return false;
+  return (stream as Writable & { isTTY?: boolean }).isTTY === true;
+}

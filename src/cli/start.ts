@@ -5,7 +5,7 @@ import { accountCredentials, type AccountCredentials } from '../credentials/acco
 import { Daemon } from '../daemon.js';
 import { CamsError } from '../errors.js';
 import { createLogger, flushLogger, type Logger } from '../observability/logger.js';
-import { writeLine, type CliIo, type Command } from './io.js';
+import { wantsColor, writeLine, type CliIo, type Command } from './io.js';
 import { errorMessage } from '../util/error-message.js';
 import { untilAborted } from '../util/async.js';
 
@@ -58,7 +58,7 @@ async function run(
     writeLine(io.stderr, `cams-receipts: ${errorMessage(err)}`);
     return 1;
   }
-  const logger = createLogger(config.log);
+  const logger = createLogger({ ...config.log, color: wantsColor(io, io.stdout) });
   for (const warning of configWarnings(config)) logger.warn(warning, { event: 'config_warning' });
   const account = accountCredentials({ credentials: config.credentials, env: io.env, logger });
   if (config.role !== 'worker' && config.consumers.length > 0 && !(await resolved(account, io))) {

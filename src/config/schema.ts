@@ -4,7 +4,6 @@ import {
   bool,
   boolOrHops,
   handlerList,
-  httpPath,
   httpPathOrOff,
   httpSecret,
   httpUrl,
@@ -28,7 +27,11 @@ function pushPaths(): convict.Schema<AppConfig['http']['paths']> {
   const entries = RECEIPT_TYPES.map(t => [
     t.name,
     t.pushPath
-      ? { doc: `Push path for ${t.name} batches.`, format: httpPath, default: t.pushPath }
+      ? {
+          doc: `Push path for ${t.name} batches; empty: not received by push.`,
+          format: httpPathOrOff,
+          default: t.pushPath,
+        }
       : {
           doc: `Push path for ${t.name} batches, e.g. \`/${t.name.toLowerCase()}\`; empty: not received by push.`,
           format: httpPathOrOff,

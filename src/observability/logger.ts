@@ -9,6 +9,8 @@ export interface LoggerOptions {
   readonly level: string;
   /** `json`: one object per line (journald, PM2); `pretty`: colourised, for development. */
   readonly format: 'json' | 'pretty';
+  /** ANSI colours in `pretty` lines. @defaultValue true */
+  readonly color?: boolean;
 }
 
 /** Removes secrets from every line, whatever the caller passed in. */
@@ -34,7 +36,7 @@ export function createLogger(options: LoggerOptions, stream?: NodeJS.WritableStr
       : winston.format.combine(
           winston.format.errors({ stack: true }),
           redactFormat(),
-          winston.format.colorize(),
+          ...(options.color === false ? [] : [winston.format.colorize()]),
           winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
           winston.format.printf(({ level, message, timestamp, ...meta }) => {
             const rest = Object.keys(meta).length > 0 ? ' ' + JSON.stringify(meta) : '';

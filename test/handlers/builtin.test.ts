@@ -194,7 +194,7 @@ test('log writes one receipt_handled line with the key fields and without the me
     To: '6580000000',
     Message: 'my secret plans',
   };
-  await handler.handle(inbound, context('ChatAppInbound', { logger, dedupeKey: 'in-1' }));
+  await handler.handle(inbound, context('ChatAppInbound', { logger, dedupeKey: '8613800000000|in-1' }));
   await handler.handle(
     { MessageId: 'm1', Status: 'Failed', ErrorCode: '131026' },
     context('ChatAppStatus', { logger, dedupeKey: 'm1|Failed', attempt: 3 }),
@@ -205,14 +205,32 @@ test('log writes one receipt_handled line with the key fields and without the me
   assert.equal(first?.['event'], 'receipt_handled');
   assert.equal(first?.['level'], 'info');
   assert.equal(first?.['messageType'], 'ChatAppInbound');
-  assert.equal(first?.['dedupeKey'], 'in-1');
+  assert.equal(first?.['dedupeKey'], '*********0000|in-1', 'the phone number in the key is masked too');
   assert.equal(first?.['MessageId'], 'in-1');
-  assert.equal(first?.['From'], '8613800000000');
+  assert.equal(first?.['From'], '*********0000');
+  assert.equal(first?.['To'], '******0000');
+  assert.ok(!JSON.stringify(lines).includes('8613800000000'), 'no phone number in the clear');
   assert.equal(first?.['Message'], undefined);
   assert.ok(!JSON.stringify(lines).includes('secret plans'));
   assert.equal(second?.['Status'], 'Failed');
   assert.equal(second?.['ErrorCode'], '131026');
   assert.equal(second?.['attempt'], 3);
+});
+
+test('log shows phone numbers in the clear only with maskPhoneNumbers: false', async () => {
+  const { logger, lines } = captureLogger('info');
+  const receipt = { MessageId: 'm2', Status: 'Read', From: '8613800000008', To: '8613100000008' };
+  await createLogHandler({ maskPhoneNumbers: false }).handle(
+    receipt,
+    context('ChatAppStatus', { logger, dedupeKey: 'm2|Read' }),
+  );
+  await tick();
+  assert.equal(lines[0]?.['From'], '8613800000008');
+  assert.equal(lines[0]?.['To'], '8613100000008');
+  assert.throws(
+    () => createLogHandler({ maskPhoneNumbers: 'yes' }),
+    /maskPhoneNumbers must be true or false/,
+  );
 });
 
 test('log honours its level option', async () => {

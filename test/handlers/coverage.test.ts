@@ -51,3 +51,13 @@ test('a push path that is not a path is refused; two types may not share one', (
     /share the push path/,
   );
 });
+
+test('a CAMS push path set to "" turns that type off: push on without an audit handler starts', () => {
+  const statusOnly: readonly MessageType[] = ['ChatAppInbound', 'ChatAppStatus'];
+  const on = config({ 'config/default.json': { http: { port: 8080 } } });
+  assert.throws(() => assertHandled(on, registry(statusOnly)), /no handler is registered for ChatAppAudit/);
+  const off = config({ 'config/default.json': { http: { port: 8080, paths: { ChatAppAudit: '' } } } });
+  assert.equal(off.http.paths.ChatAppAudit, '');
+  assert.deepEqual(receivedTypes(off), statusOnly);
+  assert.doesNotThrow(() => assertHandled(off, registry(statusOnly)));
+});

@@ -49,7 +49,8 @@ describe('deployment files', () => {
     assert.ok(Number(app['kill_timeout']) > drainTimeoutMs() + 2000, 'kill_timeout above the drain deadline');
     assert.ok(Number(app['listen_timeout']) > 0);
     assert.ok(app['max_memory_restart']);
-    assert.deepEqual(app['env_production'], { NODE_ENV: 'production' });
+    assert.deepEqual(app['env'], { NODE_ENV: 'production' }, 'production without --env');
+    assert.deepEqual(app['env_development'], { NODE_ENV: 'development' });
     assert.deepEqual(app['node_args'], ['--max-old-space-size=192']);
   });
 

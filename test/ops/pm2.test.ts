@@ -78,7 +78,8 @@ describe('PM2 runs ecosystem.config.js', () => {
       ALIBABA_CLOUD_ACCESS_KEY_SECRET: emulator.accessKeySecret,
     });
 
-    const started = await pm2('start', join(ROOT, 'ecosystem.config.js'), '--env', 'production');
+    // No --env: the file's default env is production.
+    const started = await pm2('start', join(ROOT, 'ecosystem.config.js'));
     assert.match(started.stdout + started.stderr, /wait_ready/, 'PM2 waited for the ready message');
     const list = JSON.parse((await pm2('jlist')).stdout) as {
       name: string;

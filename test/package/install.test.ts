@@ -123,6 +123,7 @@ describe('the packed package, installed from its tarball', () => {
     const output = demo.output.join('');
     assert.match(output, /"event":"daemon_stopped"/);
     assert.doesNotMatch(output, /exiting now|unhandled rejection|"level":"error"/);
+    assert.ok(!output.includes('\u001b['), 'no ANSI colour when the output is a pipe');
   });
 
   test('a handler that imports the package types type-checks, and a wrong one does not', async () => {
