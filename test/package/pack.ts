@@ -94,7 +94,12 @@ export function installProject(dir: string, packed: readonly Packed[]): string {
     if (path.startsWith('node_modules/') && !entry.dev) packages[path] = entry;
   }
   for (const p of packed) packages[`node_modules/${p.name}`] = lockEntry(p);
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'app', private: true, dependencies }));
+  // The lockfile follows the repository's overrides (see package.json), so the project carries them too.
+  const { overrides } = readJson<{ overrides?: Record<string, string> }>(join(ROOT, 'package.json'));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: 'app', private: true, dependencies, overrides }),
+  );
   writeFileSync(
     join(dir, 'package-lock.json'),
     JSON.stringify({ name: 'app', lockfileVersion: 3, requires: true, packages }),
