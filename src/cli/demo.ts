@@ -78,10 +78,8 @@ async function runDemo(io: CliIo, rate: number, duplicateRatio: number, httpPort
     configDir: EMULATOR_CONFIG,
     overrides: demoOverrides(redis.server, emulator, httpPort ?? (await freePort()), password),
   });
-  const daemon = new Daemon({
-    config,
-    logger: createLogger({ ...config.log, color: wantsColor(io, io.stdout) }),
-  });
+  const logger = createLogger({ ...config.log, color: wantsColor(io, io.stdout) });
+  const daemon = new Daemon({ config, logger });
   try {
     await daemon.start();
     const facts = {
