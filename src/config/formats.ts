@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { MESSAGE_TYPES } from '../receipts/types.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import { handlerEntryProblem } from './handler-entry.js';
 
 /** Validates one configuration value; throws a `FormatError` (or any Error) saying what is wrong. */
@@ -44,7 +45,11 @@ export const boolOrHops: Format = value => {
 
 export function oneOf(values: readonly string[]): Format {
   return value => {
-    if (typeof value !== 'string' || !values.includes(value)) fail(`must be one of ${values.join(', ')}`);
+    if (typeof value !== 'string' || !values.includes(value)) {
+      fail(
+        `must be one of ${values.join(', ')}${typeof value === 'string' ? didYouMean(value, values) : ''}`,
+      );
+    }
   };
 }
 

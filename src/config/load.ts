@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import convict from 'convict';
 import { ConfigError } from '../errors.js';
 import { displayPath, readConfigFile } from './files.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import { isPlainObject } from '../util/objects.js';
 import {
   SET_NODE_ENV,
@@ -33,26 +34,60 @@ export interface LoadConfigOptions {
   readonly overrides?: Readonly<Record<string, unknown>>;
 }
 
-/** Checks one file layer against the schema: unknown keys, wrong shapes and bad values name the file. */
+/**
+ * Checks one file layer against the schema: unknown keys, wrong shapes and bad values name the file. Each
+ * problem is collected in `problems` rather than thrown, so one run reports them all.
+ */
 function checkFileLayer(
   data: Record<string, unknown>,
   prefix: string,
   shown: string,
   sources: Sources,
+  problems: ConfigError[],
 ): void {
   for (const [name, value] of Object.entries(data)) {
     const key = prefix ? `${prefix}.${name}` : name;
-    if (key === 'env') throw new ConfigError(SET_NODE_ENV, shown, key);
     const node = schemaNode(key);
-    if (node === undefined) throw new ConfigError('unknown key', shown, key);
-    if (node === 'group') {
-      if (!isPlainObject(value)) throw new ConfigError('must be an object', shown, key);
-      checkFileLayer(value, key, shown, sources);
-      continue;
-    }
-    checkValue(leafByKey(key) as SchemaLeaf, value, shown);
-    sources.set(key, shown);
+    if (key === 'env') problems.push(new ConfigError(SET_NODE_ENV, shown, key));
+    else if (node === undefined)
+      problems.push(new ConfigError(`unknown key${didYouMean(key, schemaKeys())}`, shown, key));
+    else if (node === 'group' && !isPlainObject(value))
+      problems.push(new ConfigError('must be an object', shown, key));
+    else if (node === 'group')
+      checkFileLayer(value as Record<string, unknown>, key, shown, sources, problems);
+    else if (collect(problems, () => checkValue(leafByKey(key) as SchemaLeaf, value, shown)))
+      sources.set(key, shown);
   }
+}
+
+/** Runs `check`; a ConfigError it throws joins `problems`. True when it passed. */
+function collect(problems: ConfigError[], check: () => void): boolean {
+  try {
+    check();
+    return true;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(err);
+    return false;
+  }
+}
+
+/** One problem as it is; several as one ConfigError that lists every one, a line each. */
+function throwProblems(problems: readonly ConfigError[]): void {
+  if (problems.length === 1) throw problems[0];
+  if (problems.length > 1) {
+    throw new ConfigError(`${problems.length} problems:\n${problems.map(p => `  ${p.message}`).join('\n')}`);
+  }
+}
+
+/** Every dotted key of the schema, leaves and groups: what a misspelt key may have meant. */
+function schemaKeys(): string[] {
+  const keys = new Set<string>();
+  for (const leaf of configSchemaDocs()) {
+    const parts = leaf.key.split('.');
+    for (let i = 1; i <= parts.length; i++) keys.add(parts.slice(0, i).join('.'));
+  }
+  return [...keys];
 }
 
 interface FileLayer {
@@ -60,12 +95,17 @@ interface FileLayer {
   readonly data: Record<string, unknown>;
 }
 
-function readLayer(path: string, shown: string, sources: Sources): FileLayer | undefined {
+function readLayer(
+  path: string,
+  shown: string,
+  sources: Sources,
+  problems: ConfigError[],
+): FileLayer | undefined {
   if (!existsSync(path)) return undefined;
   const data = readConfigFile(path, shown);
   if (data === undefined || data === null) return undefined;
   if (!isPlainObject(data)) throw new ConfigError('must hold a JSON object', shown);
-  checkFileLayer(data, '', shown, sources);
+  checkFileLayer(data, '', shown, sources, problems);
   return { shown, data };
 }
 
@@ -159,11 +199,13 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
   checkValue(leafByKey('env') as SchemaLeaf, nodeEnv, 'environment variable NODE_ENV');
 
   const layerNames = nodeEnv === 'default' ? ['default.json'] : ['default.json', `${nodeEnv}.json`];
+  const problems: ConfigError[] = [];
   const layers = layerNames.flatMap(name => {
     const path = join(configDir, name);
-    const layer = readLayer(path, displayPath(options.cwd, path), sources);
+    const layer = readLayer(path, displayPath(options.cwd, path), sources, problems);
     return layer ? [layer] : [];
   });
+  throwProblems(problems);
   const env = schemaEnv(options.env, sources);
   const overrides = overrideValues(options.overrides, sources);
   const props = mergeLayers(layers, env, overrides, sources);

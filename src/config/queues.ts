@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import type { MessageType } from '../receipts/types.js';
 import { displayPath, readConfigFile } from './files.js';
 import { isPlainObject } from '../util/objects.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import { FormatError, httpUrl, int, messageType, oneOf, queueName } from './formats.js';
 import type { Format } from './formats.js';
 import type { ConsumerConfig } from './types.js';
@@ -68,7 +69,8 @@ function parseConsumer(raw: unknown, at: string, shown: string, defaults: Consum
   for (const name of Object.keys(raw)) {
     if (!Object.hasOwn(CONSUMER_KEYS, name)) {
       const allowed = Object.keys(CONSUMER_KEYS).join(', ');
-      throw new ConfigError(`unknown key (allowed: ${allowed})`, shown, key(name));
+      const hint = didYouMean(name, Object.keys(CONSUMER_KEYS));
+      throw new ConfigError(`unknown key (allowed: ${allowed})${hint}`, shown, key(name));
     }
   }
   for (const [name, rule] of Object.entries(CONSUMER_KEYS)) {

@@ -248,6 +248,57 @@ describe('strict validation names the file and the key', () => {
     assertConfigError(() => load(cwd), 'config/default.json', 'smq.bogusKey', /unknown key/);
   });
 
+  test('every problem of the files is reported at once, a line each', () => {
+    const cwd = tempDir({
+      'config/default.json': { smq: { batchsize: 4, waitSeconds: 'long' }, piepline: {} },
+      'config/production.json': { http: { port: -1 } },
+    });
+    assert.throws(
+      () => load(cwd),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        const lines = err.message.split('\n');
+        assert.equal(lines[0], '4 problems:');
+        assert.match(
+          lines[1] ?? '',
+          /config\/default\.json: smq\.batchsize: unknown key; did you mean "smq\.batchSize"\?/,
+        );
+        assert.match(lines[2] ?? '', /config\/default\.json: smq\.waitSeconds: /);
+        assert.match(
+          lines[3] ?? '',
+          /config\/default\.json: piepline: unknown key; did you mean "pipeline"\?/,
+        );
+        assert.match(lines[4] ?? '', /config\/production\.json: http\.port: /);
+        return true;
+      },
+    );
+  });
+
+  test('a misspelt key or message type says which one was meant', () => {
+    const key = tempDir({ 'config/default.json': { smq: { batchsize: 4 } } });
+    assertConfigError(
+      () => load(key),
+      'config/default.json',
+      'smq.batchsize',
+      /did you mean "smq\.batchSize"\?/,
+    );
+    const top = tempDir({ 'config/default.json': { piepline: { attempts: 2 } } });
+    assertConfigError(() => load(top), 'config/default.json', 'piepline', /did you mean "pipeline"\?/);
+    const far = tempDir({ 'config/default.json': { smq: { somethingElse: 1 } } });
+    assert.throws(
+      () => load(far),
+      (err: Error) => !/did you mean/.test(err.message),
+    );
+    const queue = tempDir({
+      'config/queues/q.json': { messageType: 'ChatAppStatuses', queueName: 'Alicom-Queue-1-ChatAppStatus' },
+    });
+    assert.throws(() => load(queue), /did you mean "ChatAppStatus"\?/);
+    const queueKey = tempDir({
+      'config/queues/q.json': { messageTyp: 'ChatAppStatus', queueName: 'Alicom-Queue-1-ChatAppStatus' },
+    });
+    assert.throws(() => load(queueKey), /unknown key .*did you mean "messageType"\?/);
+  });
+
   test('an unknown top-level key in the NODE_ENV file', () => {
     const cwd = tempDir({ 'config/default.json': {}, 'config/test.json': { redis: {}, nope: true } });
     assertConfigError(
