@@ -13,6 +13,7 @@ import {
   schemaEnv,
   type Sources,
 } from './raw-values.js';
+import { collect, throwProblems } from './problems.js';
 import { loadQueueFiles, normalizeEndpoint } from './queues.js';
 import { checkRedisRelations } from './redis-checks.js';
 import { checkRelations } from './relations.js';
@@ -57,26 +58,6 @@ function checkFileLayer(
       checkFileLayer(value as Record<string, unknown>, key, shown, sources, problems);
     else if (collect(problems, () => checkValue(leafByKey(key) as SchemaLeaf, value, shown)))
       sources.set(key, shown);
-  }
-}
-
-/** Runs `check`; a ConfigError it throws joins `problems`. True when it passed. */
-function collect(problems: ConfigError[], check: () => void): boolean {
-  try {
-    check();
-    return true;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    problems.push(err);
-    return false;
-  }
-}
-
-/** One problem as it is; several as one ConfigError that lists every one, a line each. */
-function throwProblems(problems: readonly ConfigError[]): void {
-  if (problems.length === 1) throw problems[0];
-  if (problems.length > 1) {
-    throw new ConfigError(`${problems.length} problems:\n${problems.map(p => `  ${p.message}`).join('\n')}`);
   }
 }
 
@@ -205,8 +186,8 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     const layer = readLayer(path, displayPath(options.cwd, path), sources, problems);
     return layer ? [layer] : [];
   });
+  const env = schemaEnv(options.env, sources, problems);
   throwProblems(problems);
-  const env = schemaEnv(options.env, sources);
   const overrides = overrideValues(options.overrides, sources);
   const props = mergeLayers(layers, env, overrides, sources);
   checkRelations(props, sources, configDir, options.cwd);

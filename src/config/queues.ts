@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { collect, throwProblems } from './problems.js';
 import type { MessageType } from '../receipts/types.js';
 import { displayPath, readConfigFile } from './files.js';
 import { isPlainObject } from '../util/objects.js';
@@ -98,43 +99,65 @@ function parseConsumer(raw: unknown, at: string, shown: string, defaults: Consum
   };
 }
 
-/** A file holds one consumer object or an array of them; an empty file declares none. */
+/**
+ * A file holds one consumer object or an array of them; an empty file declares none. A consumer that does
+ * not fit joins `problems`, and the file's other consumers are still read.
+ */
 function parseQueueFile(
   path: string,
   shown: string,
   defaults: ConsumerDefaults,
+  problems: ConfigError[],
 ): Array<{ consumer: ConsumerConfig; at: string }> {
   const content = readConfigFile(path, shown);
   if (content === undefined || content === null) return [];
   const items = Array.isArray(content)
     ? content.map((raw, i) => ({ raw, at: `[${i}]` }))
     : [{ raw: content, at: '' }];
-  return items.map(({ raw, at }) => ({ consumer: parseConsumer(raw, at, shown, defaults), at }));
+  const parsed: Array<{ consumer: ConsumerConfig; at: string }> = [];
+  for (const { raw, at } of items) {
+    collect(problems, () => parsed.push({ consumer: parseConsumer(raw, at, shown, defaults), at }));
+  }
+  return parsed;
 }
 
 /**
  * Loads every consumer declared under `queuesDir`. Throws a `ConfigError` naming the file and the
- * key on an unknown key, a bad value, or a queue (endpoint + queueName) declared twice.
+ * key on an unknown key, a bad value, or a queue (endpoint + queueName) declared twice; every such
+ * problem of every file at once.
  */
 export function loadQueueFiles(queuesDir: string, defaults: ConsumerDefaults, cwd: string): ConsumerConfig[] {
   const consumers: ConsumerConfig[] = [];
+  const problems: ConfigError[] = [];
   const seen = new Map<string, { file: string; key: string }>();
   for (const path of listQueueFiles(queuesDir)) {
     const shown = displayPath(cwd, path);
-    for (const { consumer, at } of parseQueueFile(path, shown, defaults)) {
+    const declared = collectFile(problems, () => parseQueueFile(path, shown, defaults, problems));
+    for (const { consumer, at } of declared) {
       const id = `${consumer.endpoint}|${consumer.queueName}`;
       const key = at ? `${at}.queueName` : 'queueName';
       const first = seen.get(id);
       if (first) {
-        throw new ConfigError(
-          `queue "${consumer.queueName}" at ${consumer.endpoint} is declared twice: first in ${first.file} (${first.key}), again here`,
-          shown,
-          key,
+        problems.push(
+          new ConfigError(
+            `queue "${consumer.queueName}" at ${consumer.endpoint} is declared twice: first in ${first.file} (${first.key}), again here`,
+            shown,
+            key,
+          ),
         );
+        continue;
       }
       seen.set(id, { file: shown, key });
       consumers.push(consumer);
     }
   }
+  throwProblems(problems);
   return consumers;
+}
+
+/** A file that cannot be read or parsed at all is one problem; the other files are still read. */
+function collectFile<T>(problems: ConfigError[], read: () => T[]): T[] {
+  let out: T[] = [];
+  collect(problems, () => (out = read()));
+  return out;
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { collect } from './problems.js';
 import { FormatError } from './formats.js';
 import { configSchemaDocs, schemaNode } from './schema.js';
 import type { SchemaLeaf } from './schema.js';
@@ -48,18 +49,22 @@ export function checkValue(leaf: SchemaLeaf, value: unknown, source: string | un
   }
 }
 
-/** Environment variables the schema reads; empty ones count as unset (systemd `EnvironmentFile` habit). */
+/**
+ * Environment variables the schema reads; empty ones count as unset (systemd `EnvironmentFile` habit). A
+ * variable that does not fit its key joins `problems`, beside the others.
+ */
 export function schemaEnv(
   env: Readonly<Record<string, string | undefined>>,
   sources: Sources,
+  problems: ConfigError[],
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const leaf of configSchemaDocs()) {
     const raw = leaf.env ? env[leaf.env] : undefined;
     if (!leaf.env || raw === undefined || raw === '') continue;
     const source = `environment variable ${leaf.env}`;
-    out[leaf.env] = envValue(leaf, raw, source);
-    sources.set(leaf.key, source);
+    const name = leaf.env;
+    if (collect(problems, () => (out[name] = envValue(leaf, raw, source)))) sources.set(leaf.key, source);
   }
   return out;
 }

@@ -248,6 +248,23 @@ describe('strict validation names the file and the key', () => {
     assertConfigError(() => load(cwd), 'config/default.json', 'smq.bogusKey', /unknown key/);
   });
 
+  test("bad environment variables are reported beside the files' problems, each naming its variable", () => {
+    const cwd = tempDir({ 'config/default.json': { smq: { batchsize: 4 } } });
+    assert.throws(
+      () => load(cwd, { env: { CAMS_HTTP_PORT: 'eighty', CAMS_DRAIN_TIMEOUT_MS: 'soon' } }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        const lines = err.message.split('\n');
+        assert.equal(lines[0], '3 problems:');
+        assert.match(lines[1] ?? '', /config\/default\.json: smq\.batchsize: unknown key/);
+        const rest = lines.slice(2).join('\n');
+        assert.match(rest, /environment variable CAMS_HTTP_PORT: http\.port: must be a number/);
+        assert.match(rest, /environment variable CAMS_DRAIN_TIMEOUT_MS: [\w.]+: must be a number/);
+        return true;
+      },
+    );
+  });
+
   test('every problem of the files is reported at once, a line each', () => {
     const cwd = tempDir({
       'config/default.json': { smq: { batchsize: 4, waitSeconds: 'long' }, piepline: {} },

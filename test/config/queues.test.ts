@@ -160,4 +160,27 @@ describe('queue files', () => {
     });
     assertConfigError(() => load(json), 'config/queues/a.json', undefined, /invalid JSON at line 3/);
   });
+  test('every problem of every queue file is reported at once, and the good consumers are still read', () => {
+    const cwd = tempDir({
+      'config/queues/a.json': [q('ChatAppInbound', { waitSecond: 5 }), q('ChatAppStatus')],
+      'config/queues/b.json': [q('ChatAppStatus'), { queueName: 'Alicom-Queue-1-x' }],
+      'config/queues/c.json': q('ChatAppAudt'),
+    });
+    assert.throws(
+      () => load(cwd),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        const lines = err.message.split('\n');
+        assert.equal(lines[0], '4 problems:');
+        assert.match(
+          lines[1] ?? '',
+          /config\/queues\/a\.json: \[0\]\.waitSecond: unknown key.*"waitSeconds"/,
+        );
+        assert.match(lines[2] ?? '', /config\/queues\/b\.json: \[1\]\.messageType: is required/);
+        assert.match(lines[3] ?? '', /config\/queues\/b\.json: \[0\]\.queueName: queue .* declared twice/);
+        assert.match(lines[4] ?? '', /config\/queues\/c\.json: messageType: .*ChatAppAudit/);
+        return true;
+      },
+    );
+  });
 });
