@@ -35,9 +35,19 @@ if (!process.env['REDIS_URL']) {
 }
 const env = { ...process.env, REDIS_URL: process.env['REDIS_URL'] ?? redis?.url };
 const concurrency = process.env['TEST_CONCURRENCY'] ?? '2';
+// --test-force-exit: a file whose tests all finished ends then, even if a client of a Redis a test killed is
+// still reconnecting; without it, such a file waits out the timeout and fails with every assertion passed.
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-force-exit',
+    `--test-concurrency=${concurrency}`,
+    '--test-timeout=300000',
+    ...files,
+  ],
   { stdio: 'inherit', env },
 );
 process.on('SIGINT', () => child.kill('SIGINT'));
