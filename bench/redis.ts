@@ -37,7 +37,6 @@ const RATES = [100, 1_000, 5_000];
 const HANDLERS = 1;
 
 function daemonKinds(prefix: string): Kind[] {
-  const queues = MESSAGE_TYPES.map(t => `${prefix}:${t}`);
   return [
     { name: 'benchmark handler bookkeeping (not the daemon)', patterns: [`${HANDLER_PREFIX}:*`] },
     { name: 'idempotency records', patterns: [`${prefix}:idem:*`, `${prefix}:done:*`] },
@@ -48,20 +47,7 @@ function daemonKinds(prefix: string): Kind[] {
       patterns: [`${prefix}:finished`],
       count: r => streamLength(r, [`${prefix}:finished`]),
     },
-    {
-      name: 'BullMQ event streams',
-      patterns: queues.map(q => `${q}:events`),
-      count: r =>
-        streamLength(
-          r,
-          queues.map(q => `${q}:events`),
-        ),
-    },
-    {
-      name: 'BullMQ jobs and queue keys',
-      patterns: queues.map(q => `${q}:*`),
-      count: r => retainedJobs(r, queues),
-    },
+    ...bullmqKinds(prefix),
   ];
 }
 
