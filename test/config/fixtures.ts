@@ -1,7 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import assert from 'node:assert/strict';
 import { after } from 'node:test';
+import { ConfigError } from '../../src/errors.js';
 
 const made: string[] = [];
 after(() => {
@@ -21,4 +23,15 @@ export function tempDir(
     writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
   }
   return dir;
+}
+
+/** The lines of the ConfigError `load` throws, which lists several problems a line each. */
+export function problemLines(load: () => unknown): string[] {
+  let lines: string[] = [];
+  assert.throws(load, (err: unknown) => {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    lines = err.message.split('\n');
+    return true;
+  });
+  return lines;
 }

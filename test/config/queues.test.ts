@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
-import { tempDir } from './fixtures.js';
+import { problemLines, tempDir } from './fixtures.js';
 
 function load(cwd: string) {
   return loadConfig({ cwd, env: {} });
@@ -166,21 +166,11 @@ describe('queue files', () => {
       'config/queues/b.json': [q('ChatAppStatus'), { queueName: 'Alicom-Queue-1-x' }],
       'config/queues/c.json': q('ChatAppAudt'),
     });
-    assert.throws(
-      () => load(cwd),
-      (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
-        const lines = err.message.split('\n');
-        assert.equal(lines[0], '4 problems:');
-        assert.match(
-          lines[1] ?? '',
-          /config\/queues\/a\.json: \[0\]\.waitSecond: unknown key.*"waitSeconds"/,
-        );
-        assert.match(lines[2] ?? '', /config\/queues\/b\.json: \[1\]\.messageType: is required/);
-        assert.match(lines[3] ?? '', /config\/queues\/b\.json: \[0\]\.queueName: queue .* declared twice/);
-        assert.match(lines[4] ?? '', /config\/queues\/c\.json: messageType: .*ChatAppAudit/);
-        return true;
-      },
-    );
+    const lines = problemLines(() => load(cwd));
+    assert.equal(lines[0], '4 problems:');
+    assert.match(lines[1] ?? '', /config\/queues\/a\.json: \[0\]\.waitSecond: unknown key.*"waitSeconds"/);
+    assert.match(lines[2] ?? '', /config\/queues\/b\.json: \[1\]\.messageType: is required/);
+    assert.match(lines[3] ?? '', /config\/queues\/b\.json: \[0\]\.queueName: queue .* declared twice/);
+    assert.match(lines[4] ?? '', /config\/queues\/c\.json: messageType: .*ChatAppAudit/);
   });
 });
