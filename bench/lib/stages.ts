@@ -18,9 +18,9 @@ export async function stageLatency(redis: Redis, prefix = '{cams}', sinceMs = 0)
   const keys = new KeySpace(prefix);
   const stages: [number[], number[], number[]] = [[], [], []];
   for (const type of MESSAGE_TYPES) {
-    const ids = await redis.zrangebyscore(keys.bull(type, 'completed'), sinceMs, '+inf');
+    const ids = await redis.zrangebyscore(keys.at(0).bull(type, 'completed'), sinceMs, '+inf');
     const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.hmget(keys.bull(type, id), 'data', 'timestamp', 'processedOn');
+    for (const id of ids) pipeline.hmget(keys.at(0).bull(type, id), 'data', 'timestamp', 'processedOn');
     for (const [err, reply] of (await pipeline.exec()) ?? []) {
       if (err) continue;
       const [data, added, started] = reply as (string | null)[];

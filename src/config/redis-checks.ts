@@ -120,4 +120,11 @@ export function checkRedisRelations(
   checkForms(redis, sources);
   checkCredentials(redis, sources);
   checkTls(redis, sources, configDir, cwd);
+  if (redis.previousPartitions === redis.partitions) {
+    fail(
+      sources,
+      'redis.previousPartitions',
+      `equals redis.partitions (${redis.partitions}): set it only while changing the number, to the old one`,
+    );
+  }
 }

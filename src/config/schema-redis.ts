@@ -1,6 +1,6 @@
 import type convict from 'convict';
 import type { RedisConfig } from './types.js';
-import { bool, hostPortList, redisPrefix, redisUrl, str } from './formats.js';
+import { bool, hostPortList, int, redisPrefix, redisUrl, str } from './formats.js';
 
 const ANY_STRING = str();
 const NAME = str(/^[A-Za-z0-9._-]*$/, 'a name of letters, digits, . _ and -');
@@ -90,5 +90,17 @@ export const redisSchema: convict.Schema<RedisConfig> = {
     format: redisPrefix,
     default: '{cams}',
     env: 'CAMS_REDIS_PREFIX',
+  },
+  partitions: {
+    doc: 'How many partitions the queues and idempotency records are split into, each under its own hash tag derived from redis.prefix (`{cams-p0-2}`, `{cams-p1-4}`, … for `{cams}`, one per equal range of cluster slots), so a Redis Cluster spreads them evenly across its masters; see docs/redis.md#partitions. 1 keeps every key under redis.prefix itself. A receipt always goes to the same partition. To change it, see redis.previousPartitions.',
+    format: int(1, 1024),
+    default: 1,
+    env: 'CAMS_REDIS_PARTITIONS',
+  },
+  previousPartitions: {
+    doc: 'While changing redis.partitions: the number it had before (0: no change under way). Claims also look for records in that layout, and workers drain its queues, so nothing is lost or applied twice. Remove it once pipeline.idempotencyTtlSeconds has passed since every process runs the new number.',
+    format: int(0, 1024),
+    default: 0,
+    env: 'CAMS_REDIS_PREVIOUS_PARTITIONS',
   },
 };

@@ -50,6 +50,10 @@ export interface RedisConfig {
   readonly tls: RedisTlsConfig;
   /** BullMQ key prefix; wrapped in `{}` so every key of a queue hashes to one Redis Cluster slot. */
   readonly prefix: string;
+  /** Hash tags the queues and records are spread over (1: redis.prefix alone, today's layout). */
+  readonly partitions: number;
+  /** The partitions of the layout being migrated from, looked up and drained too (0: none). */
+  readonly previousPartitions: number;
 }
 
 export interface SmqConfig {

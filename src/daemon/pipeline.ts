@@ -65,6 +65,10 @@ export async function connectPipeline(config: AppConfig, deps: ConnectDeps): Pro
       onUnreachable: err => errors.report('redis_unreachable', err, { redis }),
     });
     logger.info('Redis found', { event: 'redis_topology', topology: describeTopology(topology) });
+    if (topology.kind === 'cluster' && config.redis.partitions === 1)
+      logger.warn('every key is under one hash tag, so one master does all the work: set redis.partitions', {
+        event: 'redis_single_partition',
+      });
     const pipeline = daemonPipeline(config, topology, deps);
     deps.built(pipeline);
     const ready = pipeline.waitUntilReady();

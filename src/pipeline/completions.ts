@@ -2,7 +2,7 @@ import type { RedisClient } from '../redis/connection.js';
 import { MESSAGE_TYPES, type MessageType } from '../receipts/types.js';
 import type { ErrorReporter } from '../observability/error-reporter.js';
 import type { FailedJobs } from './failed-jobs.js';
-import type { KeySpace } from './keys.js';
+import type { JobRef, KeySpace, PartitionKeys } from './keys.js';
 import type { CompletionSource, JobOutcome } from '../contracts/pipeline.js';
 import { sleep } from '../util/async.js';
 
@@ -24,8 +24,10 @@ export interface CompletionOptions {
   readonly keys: KeySpace;
   /** Non-blocking connection for state checks. */
   readonly redis: RedisClient;
-  /** Factory for the blocking connection the stream reader needs. */
+  /** Factory for the blocking connection each stream reader needs. */
   readonly blockingConnection: () => RedisClient;
+  /** A reader per partition's stream (a cluster: XREAD across slots is CROSSSLOT); else one XREAD for all. */
+  readonly readerPerPartition?: boolean;
   readonly errors: ErrorReporter;
   /** Parks the receipt of a failed job BullMQ failed on its own, before a poller may delete its message. */
   readonly failedJobs: Pick<FailedJobs, 'settle'>;
@@ -49,19 +51,25 @@ const RETRY_MS = 1000;
  */
 export class BullMqCompletions implements CompletionSource {
   private readonly waiters = new Map<string, Waiter[]>();
-  private readonly reader: RedisClient;
+  private readonly readers: RedisClient[] = [];
   private readonly reading: Promise<void>;
   private readonly ready: Promise<void>;
   private markReady: () => void = () => undefined;
-  private readonly pendingChecks = new Map<string, { type: MessageType; jobId: string }>();
+  private readonly pendingChecks = new Map<string, JobRef>();
   private checkScheduled = false;
   private closed = false;
   private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(private readonly opts: CompletionOptions) {
-    this.reader = opts.blockingConnection();
-    this.ready = new Promise<void>(resolve => (this.markReady = resolve));
-    this.reading = this.read();
+    const streams = opts.keys.partitions.map(p => p.finishedStream);
+    const groups = opts.readerPerPartition ? streams.map(s => [s]) : [streams];
+    let pinned = 0;
+    this.ready = new Promise<void>(resolve => {
+      this.markReady = () => {
+        if (++pinned >= groups.length || this.closed) resolve();
+      };
+    });
+    this.reading = Promise.all(groups.map(g => this.read(g))).then(() => undefined);
     const interval = opts.sweepIntervalMs ?? 5000;
     this.sweepTimer = setInterval(() => this.sweep(interval), interval);
     this.sweepTimer.unref();
@@ -115,35 +123,37 @@ export class BullMqCompletions implements CompletionSource {
     clearInterval(this.sweepTimer);
     this.closed = true;
     this.markReady();
-    this.reader.disconnect();
+    for (const reader of this.readers) reader.disconnect();
     await this.reading;
   }
 
-  /** The reader loop: never throws; on a Redis error it waits and reads on from where it was. */
-  private async read(): Promise<void> {
-    const stream = this.opts.keys.finishedStream;
-    let lastId: string | undefined;
+  /** A reader loop: never throws; on a Redis error it waits and reads on from where it was. */
+  private async read(streams: readonly string[]): Promise<void> {
+    const reader = this.opts.blockingConnection();
+    this.readers.push(reader);
+    let lastIds: string[] | undefined;
     while (!this.closed) {
       try {
         // Start after the newest entry: older ones concern waiters that do not exist yet, and the finished
         // markers answer those. Ready once the position is pinned, so no later entry can be missed.
-        if (lastId === undefined) {
-          const [top] = await this.reader.xrevrange(stream, '+', '-', 'COUNT', 1);
-          lastId = top?.[0] ?? '0-0';
+        if (lastIds === undefined) {
+          const tops = await Promise.all(streams.map(s => reader.xrevrange(s, '+', '-', 'COUNT', 1)));
+          lastIds = tops.map(([top]) => top?.[0] ?? '0-0');
           this.markReady();
         }
-        const reply = (await this.reader.xread(
+        const reply = (await reader.xread(
           'COUNT',
           READ_COUNT,
           'BLOCK',
           READ_BLOCK_MS,
           'STREAMS',
-          stream,
-          lastId,
+          ...streams,
+          ...lastIds,
         )) as [string, [string, string[]][]][] | null;
-        for (const [, entries] of reply ?? []) {
+        for (const [stream, entries] of reply ?? []) {
+          const at = streams.indexOf(stream);
           for (const [id, fields] of entries) {
-            lastId = id;
+            lastIds[at] = id;
             this.onEntry(fields);
           }
         }
@@ -207,23 +217,28 @@ export class BullMqCompletions implements CompletionSource {
    * its finished marker says so. One MGET for every waiter registered in this tick. A job that is not
    * finished yet will append its entry later, when the waiter is already there to see it.
    */
-  private async checkMarkers(jobs: readonly { type: MessageType; jobId: string }[]): Promise<void> {
+  private async checkMarkers(jobs: readonly JobRef[]): Promise<void> {
     if (jobs.length === 0) return;
-    let values: (string | null)[];
-    try {
-      values = await this.opts.redis.mget(jobs.map(j => this.opts.keys.finished(j.type, j.jobId)));
-    } catch {
-      return; // Redis away: the sweep tries again.
-    }
-    jobs.forEach(({ type, jobId }, i) => {
-      const fin = values[i];
-      if (fin === 'completed' || fin === 'dead_lettered') this.settle(type, jobId, fin);
-    });
+    // One MGET per partition: an MGET across slots is CROSSSLOT on a cluster.
+    await Promise.all(
+      [...this.opts.keys.groupByJob(jobs)].map(async ([part, list]) => {
+        let values: (string | null)[];
+        try {
+          values = await this.opts.redis.mget(list.map(j => part.finished(j.type, j.jobId)));
+        } catch {
+          return; // Redis away: the sweep tries again.
+        }
+        list.forEach(({ type, jobId }, i) => {
+          const fin = values[i];
+          if (fin === 'completed' || fin === 'dead_lettered') this.settle(type, jobId, fin);
+        });
+      }),
+    );
   }
 
   private sweep(olderThanMs: number): void {
     const cutoff = Date.now() - olderThanMs;
-    const stale: { type: MessageType; jobId: string }[] = [];
+    const stale: JobRef[] = [];
     for (const [key, list] of this.waiters) {
       if ((list[0]?.sinceMs ?? Infinity) > cutoff) continue;
       const type = MESSAGE_TYPES.find(t => key.startsWith(t + '|'));
@@ -237,15 +252,17 @@ export class BullMqCompletions implements CompletionSource {
    * marker is the processor's own word and comes first; a job in the failed set counts as dead-lettered only
    * once its receipt is parked (FailedJobs parks it when BullMQ failed it on its own).
    */
-  private async check(jobs: readonly { type: MessageType; jobId: string }[]): Promise<void> {
-    if (jobs.length === 0) return;
-    const { keys } = this.opts;
+  private async check(jobs: readonly JobRef[]): Promise<void> {
+    await Promise.all([...this.opts.keys.groupByJob(jobs)].map(([part, list]) => this.checkIn(part, list)));
+  }
+
+  private async checkIn(part: PartitionKeys, jobs: readonly JobRef[]): Promise<void> {
     const pipeline = this.opts.redis.pipeline();
     for (const { type, jobId } of jobs) {
-      pipeline.get(keys.finished(type, jobId));
-      pipeline.zscore(keys.bull(type, 'completed'), jobId);
-      pipeline.zscore(keys.bull(type, 'failed'), jobId);
-      pipeline.exists(keys.bull(type, jobId));
+      pipeline.get(part.finished(type, jobId));
+      pipeline.zscore(part.bull(type, 'completed'), jobId);
+      pipeline.zscore(part.bull(type, 'failed'), jobId);
+      pipeline.exists(part.bull(type, jobId));
     }
     let replies: [Error | null, unknown][] | null;
     try {

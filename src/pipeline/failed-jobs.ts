@@ -3,7 +3,7 @@ import type { ErrorReporter } from '../observability/error-reporter.js';
 import type { Logger } from '../observability/logger.js';
 import type { MessageType } from '../receipts/types.js';
 import type { ReceiptJobData } from './job.js';
-import type { KeySpace } from './keys.js';
+import type { KeySpace, PartitionKeys } from './keys.js';
 import type { DeadLetterSink } from '../contracts/pipeline.js';
 
 export const PARKED_PREFIX = 'dead-lettered as ';
@@ -32,7 +32,8 @@ interface MarkCommand {
 
 /** Takes a job that failed outside the processor, and makes sure its receipt ends parked. */
 export interface FailedJobWatch {
-  watch(type: MessageType, jobId: string): void;
+  /** `part`: the partition whose queue the job failed in (the job's own, unless partitions are changing). */
+  watch(type: MessageType, jobId: string, part?: PartitionKeys): void;
 }
 
 export interface FailedJobsOptions {
@@ -56,7 +57,7 @@ export interface FailedJobsOptions {
 export class FailedJobs implements FailedJobWatch {
   readonly #marker: MarkCommand;
   /** Jobs `watch` could not settle yet (Redis away), tried again every `retryMs`. */
-  readonly #retries = new Map<string, { type: MessageType; jobId: string }>();
+  readonly #retries = new Map<string, { type: MessageType; jobId: string; part?: PartitionKeys }>();
   #retryTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: FailedJobsOptions) {
@@ -65,12 +66,15 @@ export class FailedJobs implements FailedJobWatch {
   }
 
   /** 'dead_lettered' when the job is in the failed set (its receipt parked, now if not before); else undefined. */
-  async settle(type: MessageType, jobId: string): Promise<'dead_lettered' | undefined> {
-    const { keys, redis } = this.opts;
-    const replies = await redis
+  async settle(
+    type: MessageType,
+    jobId: string,
+    part = this.opts.keys.ofJob(jobId),
+  ): Promise<'dead_lettered' | undefined> {
+    const replies = await this.opts.redis
       .pipeline()
-      .zscore(keys.bull(type, 'failed'), jobId)
-      .hmget(keys.bull(type, jobId), 'failedReason', 'data')
+      .zscore(part.bull(type, 'failed'), jobId)
+      .hmget(part.bull(type, jobId), 'failedReason', 'data')
       .exec();
     const error = replies?.find(([err]) => err)?.[0];
     if (!replies || error) throw error ?? new Error('no reply from Redis');
@@ -78,15 +82,15 @@ export class FailedJobs implements FailedJobWatch {
     if (score === null) return undefined;
     const [failedReason, data] = (replies[1]?.[1] as (string | null)[] | null) ?? [];
     if (failedReason?.startsWith(PARKED_PREFIX)) return 'dead_lettered';
-    await this.park(type, jobId, failedReason ?? 'unknown', data ?? undefined);
+    await this.park(part, type, jobId, failedReason ?? 'unknown', data ?? undefined);
     return 'dead_lettered';
   }
 
   /** Settles a job a worker saw fail outside the processor, retrying until Redis answers. */
-  watch(type: MessageType, jobId: string): void {
-    this.settle(type, jobId).catch((err: unknown) => {
+  watch(type: MessageType, jobId: string, part?: PartitionKeys): void {
+    this.settle(type, jobId, part).catch((err: unknown) => {
       this.opts.errors.report('failed_job_check_failed', err, { messageType: type });
-      this.#retries.set(`${type}|${jobId}`, { type, jobId });
+      this.#retries.set(`${part?.prefix ?? ''}|${type}|${jobId}`, { type, jobId, part });
       this.#retryTimer ??= setTimeout(() => this.#retry(), this.opts.retryMs ?? 5_000);
       this.#retryTimer.unref();
     });
@@ -101,16 +105,16 @@ export class FailedJobs implements FailedJobWatch {
     this.#retryTimer = undefined;
     const due = [...this.#retries.values()];
     this.#retries.clear();
-    for (const { type, jobId } of due) this.watch(type, jobId);
+    for (const { type, jobId, part } of due) this.watch(type, jobId, part);
   }
 
-  async #mark(type: MessageType, jobId: string, failedReason: string): Promise<void> {
-    const { keys } = this.opts;
+  /** In the job's queue's partition (one slot): where pollers of that layout look. */
+  async #mark(part: PartitionKeys, type: MessageType, jobId: string, failedReason: string): Promise<void> {
     await this.#marker.camsMarkParked(
-      keys.bull(type, 'failed'),
-      keys.bull(type, jobId),
-      keys.finished(type, jobId),
-      keys.finishedStream,
+      part.bull(type, 'failed'),
+      part.bull(type, jobId),
+      part.finished(type, jobId),
+      part.finishedStream,
       jobId,
       failedReason,
       this.opts.markerTtlSeconds,
@@ -119,7 +123,13 @@ export class FailedJobs implements FailedJobWatch {
     );
   }
 
-  private async park(type: MessageType, jobId: string, failedReason: string, raw?: string): Promise<void> {
+  private async park(
+    part: PartitionKeys,
+    type: MessageType,
+    jobId: string,
+    failedReason: string,
+    raw?: string,
+  ): Promise<void> {
     const data = parseJobData(raw);
     const reason = BULLMQ_STALLED.test(failedReason) ? 'stalled' : 'failed';
     const error = `the job failed before its handlers completed: ${failedReason}`;
@@ -133,7 +143,7 @@ export class FailedJobs implements FailedJobWatch {
       queueName: data?.queueName,
       jobId,
     });
-    await this.#mark(type, jobId, parkedReason(entryId, failedReason));
+    await this.#mark(part, type, jobId, parkedReason(entryId, failedReason));
     this.opts.logger.warn('receipt dead-lettered', {
       event: 'receipt_dead_lettered',
       messageType: type,

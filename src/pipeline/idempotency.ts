@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis/connection.js';
 import type { MessageType } from '../receipts/types.js';
-import type { KeySpace } from './keys.js';
+import { PartitionKeys, type KeySpace } from './keys.js';
+import { pushTo } from '../util/group.js';
 import { TurnBatcher } from '../util/turn-batcher.js';
 import type { JobOutcome } from '../contracts/pipeline.js';
-import { CLAIM, COMMIT, RELEASE } from './record-scripts.js';
+import { CLAIM, COMMIT, RECORDED, RELEASE } from './record-scripts.js';
 
 export type ClaimResult =
   | { readonly state: 'done' }
@@ -15,6 +16,7 @@ interface ScriptCommands {
   camsClaim(numberOfKeys: number, ...args: (string | number | Buffer)[]): Promise<string[]>;
   camsCommit(numberOfKeys: number, ...args: (string | number | Buffer)[]): Promise<number>;
   camsRelease(lease: string, token: string): Promise<number>;
+  camsRecorded(numberOfKeys: number, ...args: (string | number | Buffer)[]): Promise<number[]>;
 }
 
 /** A handler that ran to completion in this attempt, still holding its lease. */
@@ -91,6 +93,7 @@ export class IdempotencyStore {
     redis.defineCommand('camsClaim', { lua: CLAIM });
     redis.defineCommand('camsCommit', { lua: COMMIT });
     redis.defineCommand('camsRelease', { numberOfKeys: 1, lua: RELEASE });
+    redis.defineCommand('camsRecorded', { lua: RECORDED });
     this.bucketSeconds = bucketSecondsFor(ttlSeconds);
     this.scripts = redis as unknown as ScriptCommands;
   }
@@ -112,15 +115,43 @@ export class IdempotencyStore {
     await this.commits.add({ ran, finished });
   }
 
+  /**
+   * One script call per partition the claims' records are in (a call touches one slot). While partitions
+   * change, records of the previous layout are looked up first, read-only, on their own slots.
+   */
   private async sendClaims(claims: readonly Claim[]): Promise<string[]> {
-    const legacy = Date.now() < (await this.legacyUntilMs()) ? 1 : 0;
+    const legacy = Date.now() < (await this.legacyUntilMs());
+    const before = await this.previouslyDone(claims, legacy);
+    const states: string[] = claims.map(() => 'done');
+    const byPart = new Map<PartitionKeys, number[]>();
+    claims.forEach((c, i) => {
+      if (!before[i]) pushTo(byPart, this.keys.ofRecord(c.dedupeKey), i);
+    });
+    await Promise.all(
+      [...byPart].map(async ([part, indexes]) => {
+        const found = await this.claimIn(
+          part,
+          indexes.map(i => claims[i] as Claim),
+          legacy,
+        );
+        indexes.forEach((i, k) => (states[i] = found[k] as string));
+      }),
+    );
+    return states;
+  }
+
+  private async claimIn(part: PartitionKeys, claims: readonly Claim[], legacy: boolean): Promise<string[]> {
     const keys: string[] = [];
-    const args: (string | number | Buffer)[] = [this.bucketSeconds, this.ttlSeconds, legacy];
+    const args: (string | number | Buffer)[] = [
+      this.bucketSeconds,
+      this.ttlSeconds,
+      this.legacyIn(part, legacy),
+    ];
     for (const c of claims) {
       keys.push(
-        this.keys.records(c.handler),
-        this.keys.lock(c.handler, c.dedupeKey),
-        this.keys.done(c.handler, c.dedupeKey),
+        part.records(c.handler),
+        part.lock(c.handler, c.dedupeKey),
+        part.done(c.handler, c.dedupeKey),
       );
       args.push(recordDigest(c.dedupeKey), c.leaseMs, c.token);
     }
@@ -130,10 +161,76 @@ export class IdempotencyStore {
     return states;
   }
 
+  /** Which claims the previous partition layout recorded as done (none when no change is under way). */
+  private async previouslyDone(claims: readonly Claim[], legacy: boolean): Promise<boolean[]> {
+    const done = claims.map(() => false);
+    const byPart = new Map<PartitionKeys, number[]>();
+    claims.forEach((c, i) => {
+      const old = this.keys.previousOfRecord(c.dedupeKey);
+      if (old && old.prefix !== this.keys.ofRecord(c.dedupeKey).prefix) pushTo(byPart, old, i);
+    });
+    await Promise.all(
+      [...byPart].map(async ([part, indexes]) => {
+        const keys: string[] = [];
+        const args: (string | number | Buffer)[] = [
+          this.bucketSeconds,
+          this.ttlSeconds,
+          this.legacyIn(part, legacy),
+        ];
+        for (const c of indexes.map(i => claims[i] as Claim)) {
+          keys.push(part.records(c.handler), part.done(c.handler, c.dedupeKey));
+          args.push(recordDigest(c.dedupeKey));
+        }
+        const found = await this.scripts.camsRecorded(keys.length, ...keys, ...args);
+        indexes.forEach((i, k) => (done[i] = found[k] === 1));
+      }),
+    );
+    return done;
+  }
+
+  /** The previous records layout (one key per record) exists only under the prefix itself. */
+  private legacyIn(part: PartitionKeys, legacy: boolean): number {
+    return legacy && part.prefix === this.keys.prefix ? 1 : 0;
+  }
+
+  /**
+   * One script call per partition. An attempt whose records and finished marker share a partition (the
+   * default dedupe key) is one call; otherwise its records are written first and its marker after, so a
+   * poller never sees a job finished before its handlers are recorded.
+   */
   private async sendCommits(commits: readonly Commit[]): Promise<void[]> {
     // During the roll-out (the first LEGACY_ROLLOUT_SECONDS), processes of the previous layout may still run:
     // they read only its keys, so those are written too.
-    const dual = Date.now() < (await this.legacyUntilMs()) - this.ttlSeconds * 1000 ? 1 : 0;
+    const dual = Date.now() < (await this.legacyUntilMs()) - this.ttlSeconds * 1000;
+    const first = new Map<PartitionKeys, Commit[]>();
+    const then = new Map<PartitionKeys, Commit[]>();
+    for (const commit of commits) this.route(commit, first, then);
+    for (const phase of [first, then]) {
+      await Promise.all(
+        [...phase].map(([part, list]) => this.commitIn(part, list, this.legacyIn(part, dual))),
+      );
+    }
+    return commits.map(() => undefined);
+  }
+
+  private route(
+    commit: Commit,
+    first: Map<PartitionKeys, Commit[]>,
+    then: Map<PartitionKeys, Commit[]>,
+  ): void {
+    const { ran, finished } = commit;
+    const home = finished ? this.keys.ofJob(finished.jobId) : this.keys.ofRecord(ran[0]?.dedupeKey ?? '');
+    const byPart = new Map<PartitionKeys, Ran[]>();
+    for (const r of ran) pushTo(byPart, this.keys.ofRecord(r.dedupeKey), r);
+    if (byPart.size === 0 || (byPart.size === 1 && byPart.has(home))) {
+      pushTo(first, home, commit);
+      return;
+    }
+    for (const [part, list] of byPart) pushTo(first, part, { ran: list });
+    if (finished) pushTo(then, home, { ran: [], finished });
+  }
+
+  private async commitIn(part: PartitionKeys, commits: readonly Commit[], dual: number): Promise<void> {
     const keys: string[] = [];
     const args: (string | number | Buffer)[] = [
       this.bucketSeconds,
@@ -146,19 +243,18 @@ export class IdempotencyStore {
       args.push(ran.length, finished ? 1 : 0);
       for (const r of ran) {
         keys.push(
-          this.keys.records(r.handler),
-          this.keys.lock(r.handler, r.dedupeKey),
-          this.keys.done(r.handler, r.dedupeKey),
+          part.records(r.handler),
+          part.lock(r.handler, r.dedupeKey),
+          part.done(r.handler, r.dedupeKey),
         );
         args.push(recordDigest(r.dedupeKey), r.token);
       }
       if (finished) {
-        keys.push(this.keys.finished(finished.type, finished.jobId), this.keys.finishedStream);
+        keys.push(part.finished(finished.type, finished.jobId), part.finishedStream);
         args.push(finished.outcome, finished.type, finished.jobId);
       }
     }
     await this.scripts.camsCommit(keys.length, ...keys, ...args);
-    return commits.map(() => undefined);
   }
 
   /**
@@ -178,13 +274,14 @@ export class IdempotencyStore {
     const key = this.keys.legacyUntil;
     const found = await this.redis.get(key);
     if (found !== null) return Number(found);
-    const upgraded = (await this.redis.exists(this.keys.finishedStream)) === 1;
+    // The stream of the unpartitioned layout: the previous records layout ran only there.
+    const upgraded = (await this.redis.exists(new PartitionKeys(this.keys.prefix, 0).finishedStream)) === 1;
     const until = upgraded ? Date.now() + (this.ttlSeconds + LEGACY_ROLLOUT_SECONDS) * 1000 : 0;
     await this.redis.set(key, String(until), 'NX');
     return Number((await this.redis.get(key)) ?? until);
   }
 
   async release(handler: string, dedupeKey: string, token: string): Promise<void> {
-    await this.scripts.camsRelease(this.keys.lock(handler, dedupeKey), token);
+    await this.scripts.camsRelease(this.keys.ofRecord(dedupeKey).lock(handler, dedupeKey), token);
   }
 }

@@ -69,12 +69,12 @@ export class Pipeline {
   readonly workers: WorkerPool | undefined;
 
   constructor(private readonly opts: PipelineOptions) {
-    const { prefix } = opts.redis;
-    this.keys = new KeySpace(prefix);
+    const { prefix, partitions, previousPartitions } = opts.redis;
+    this.keys = new KeySpace(prefix, partitions, previousPartitions);
     this.topology = opts.topology;
     this.redis = this.track(producerConnection(opts.redis));
     this.redis.on('error', () => undefined);
-    this.queues = new ReceiptQueues(this.redis, prefix, opts.config);
+    this.queues = new ReceiptQueues(this.redis, this.keys, opts.config);
     this.sink = new BullMqReceiptSink(this.queues, this.redis, this.keys, {
       storeTimeoutMs: opts.storeTimeoutMs ?? 2000,
     });
@@ -120,6 +120,7 @@ export class Pipeline {
       keys: this.keys,
       redis: this.redis,
       blockingConnection: blocking,
+      readerPerPartition: this.opts.redis.cluster.nodes.length > 0,
       errors: this.errors,
       failedJobs: this.failedJobs,
       sweepIntervalMs: this.opts.completionSweepMs,

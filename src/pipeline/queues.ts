@@ -3,7 +3,7 @@ import type { RedisClient } from '../redis/connection.js';
 import type { PipelineConfig } from '../config/types.js';
 import { MESSAGE_TYPES, type MessageType } from '../receipts/types.js';
 import type { ReceiptJobData, ReceiptJobResult } from './job.js';
-import { queueNameFor } from './keys.js';
+import { queueNameFor, type KeySpace, type PartitionKeys } from './keys.js';
 
 export type ReceiptQueue = Queue<ReceiptJobData, ReceiptJobResult>;
 
@@ -17,29 +17,48 @@ export function defaultJobOptions(cfg: PipelineConfig): JobsOptions {
   };
 }
 
-/** The three BullMQ queues, one per message type, sharing one producer connection. */
+/**
+ * The BullMQ queues, one per message type and partition (BullMQ prefix = the partition's prefix), sharing
+ * one producer connection; plus, while partitions change, those of the previous layout, still drained.
+ */
 export class ReceiptQueues {
-  private readonly queues: Map<MessageType, ReceiptQueue>;
+  private readonly queues: Map<string, ReceiptQueue>;
 
-  constructor(connection: RedisClient, prefix: string, cfg: PipelineConfig) {
-    this.queues = new Map(
-      MESSAGE_TYPES.map(type => [
-        type,
-        new Queue<ReceiptJobData, ReceiptJobResult>(queueNameFor(type), {
+  constructor(
+    connection: RedisClient,
+    private readonly keys: KeySpace,
+    cfg: PipelineConfig,
+  ) {
+    const layouts = [...keys.partitions, ...keys.previous];
+    this.queues = new Map();
+    for (const part of layouts) {
+      for (const type of MESSAGE_TYPES) {
+        const queue = new Queue<ReceiptJobData, ReceiptJobResult>(queueNameFor(type), {
           connection,
-          prefix,
+          prefix: part.prefix,
           defaultJobOptions: defaultJobOptions(cfg),
           streams: { events: { maxLen: cfg.eventsMaxLen } },
-        }),
-      ]),
-    );
-    for (const queue of this.queues.values()) queue.on('error', () => undefined);
+        });
+        queue.on('error', () => undefined);
+        this.queues.set(queueId(type, part), queue);
+      }
+    }
   }
 
-  get(type: MessageType): ReceiptQueue {
-    const queue = this.queues.get(type);
-    if (!queue) throw new Error(`no queue for ${type}`);
+  /** The queue a job of this id goes to. */
+  forJob(type: MessageType, jobId: string): ReceiptQueue {
+    return this.get(type, this.keys.ofJob(jobId));
+  }
+
+  get(type: MessageType, part: PartitionKeys = this.keys.at(0)): ReceiptQueue {
+    const queue = this.queues.get(queueId(type, part));
+    if (!queue) throw new Error(`no queue for ${type} under ${part.prefix}`);
     return queue;
+  }
+
+  /** A type's queues: every partition, then the previous layout's. */
+  ofType(type: MessageType): ReceiptQueue[] {
+    return [...this.keys.partitions, ...this.keys.previous].map(part => this.get(type, part));
   }
 
   all(): ReceiptQueue[] {
@@ -53,4 +72,8 @@ export class ReceiptQueues {
   async close(): Promise<void> {
     await Promise.allSettled(this.all().map(q => q.close()));
   }
+}
+
+function queueId(type: MessageType, part: PartitionKeys): string {
+  return `${part.prefix}|${type}`;
 }

@@ -76,6 +76,19 @@ end
 return out`;
 
 /**
+ * Read-only done-check in a layout being migrated from. KEYS per record: meta, legacy record; ARGV:
+ * bucketSeconds, windowSeconds, legacy (0/1), then a digest per record. Answers 1 (done) or 0 per record.
+ */
+export const RECORDED = `${COMMON}
+local legacy = ARGV[3] == '1'
+local out = {}
+for i = 1, #KEYS / 2 do
+  local done = isDone(KEYS[2 * i - 1], ARGV[3 + i]) or (legacy and redis.call('EXISTS', KEYS[2 * i]) == 1)
+  out[i] = done and 1 or 0
+end
+return out`;
+
+/**
  * Records one digest in the current bucket, splitting a shard when the bucket outgrows its shards. A shard
  * gets its expiry when it is made (the bucket's first record, or a split); a split that would leave one
  * side empty keeps it with an empty placeholder field, so no shard is ever re-created without one. The

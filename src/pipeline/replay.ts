@@ -87,14 +87,14 @@ function envelopesOf(entry: DeadLetterEntry): ReceiptEnvelope[] | string {
 
 /** Removes a finished job with this id (and its finished marker), so the id can carry the replay. */
 async function clearFinishedJob(pipeline: Pipeline, type: MessageType, jobId: string): Promise<void> {
-  const job = await pipeline.queues.get(type).getJob(jobId);
+  const job = await pipeline.queues.forJob(type, jobId).getJob(jobId);
   if (job) {
     const state = await job.getState();
     // A job still waiting or running will process the receipt anyway; leave it alone.
     if (state !== 'completed' && state !== 'failed') return;
     await job.remove();
   }
-  await pipeline.redis.del(pipeline.keys.finished(type, jobId));
+  await pipeline.redis.del(pipeline.keys.ofJob(jobId).finished(type, jobId));
 }
 
 /** Each replayed result with how its jobs ended, or `timeout` for a job still unfinished after `timeoutMs`. */

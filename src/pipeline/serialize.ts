@@ -215,7 +215,7 @@ export class SerialAttempt {
 /** Moves a waiting job out of BullMQ's delayed set now; false when it is not there (any more, or yet). */
 export async function wakeJob(queues: ReceiptQueues, type: MessageType, jobId: string): Promise<boolean> {
   try {
-    const job = await queues.get(type).getJob(jobId);
+    const job = await queues.forJob(type, jobId).getJob(jobId);
     if (!job) return false;
     await job.promote();
     return true;

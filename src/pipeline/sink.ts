@@ -1,14 +1,14 @@
 import type { RedisClient } from '../redis/connection.js';
 import { StoreError } from '../errors.js';
 import { defaultDedupeKey, jobIdFor } from '../receipts/dedupe.js';
-import type { MessageType } from '../receipts/types.js';
 import type { ReceiptJobData } from './job.js';
-import type { KeySpace } from './keys.js';
-import type { ReceiptQueues } from './queues.js';
+import type { KeySpace, PartitionKeys } from './keys.js';
+import type { ReceiptQueue, ReceiptQueues } from './queues.js';
 import type { ReceiptEnvelope } from '../receipts/envelope.js';
 import type { ReceiptSink, StoreProbe, SubmitResult } from '../contracts/pipeline.js';
 import { errorMessage } from '../util/error-message.js';
 import { withTimeout } from '../util/async.js';
+import { pushTo } from '../util/group.js';
 import { isRedisFull, REDIS_FULL } from '../util/redis-full.js';
 
 export interface BullMqSinkOptions {
@@ -61,21 +61,37 @@ export class BullMqReceiptSink implements ReceiptSink, StoreProbe {
     return `Redis did not answer within ${this.opts.storeTimeoutMs} ms`;
   }
 
+  /**
+   * One addBulk per (type, partition), then one MGET of the finished markers per partition: every key of
+   * a Redis call shares a slot.
+   */
   private async store(jobs: readonly Job[]): Promise<(string | null)[]> {
-    const byType = new Map<MessageType, Job[]>();
-    for (const job of jobs) {
-      const list = byType.get(job.data.messageType) ?? [];
-      list.push(job);
-      byType.set(job.data.messageType, list);
-    }
+    const byQueue = new Map<ReceiptQueue, Job[]>();
+    const byPartition = new Map<PartitionKeys, number[]>();
+    jobs.forEach((job, i) => {
+      const part = this.keys.ofJob(job.jobId);
+      const queue = this.queues.get(job.data.messageType, part);
+      pushTo(byQueue, queue, job);
+      pushTo(byPartition, part, i);
+    });
     await Promise.all(
-      [...byType].map(([type, list]) =>
-        this.queues
-          .get(type)
-          .addBulk(list.map(j => ({ name: type, data: j.data, opts: { jobId: j.jobId } }))),
+      [...byQueue].map(([queue, list]) =>
+        queue.addBulk(list.map(j => ({ name: j.data.messageType, data: j.data, opts: { jobId: j.jobId } }))),
       ),
     );
-    return this.redis.mget(jobs.map(j => this.keys.finished(j.data.messageType, j.jobId)));
+    const markers: (string | null)[] = new Array<string | null>(jobs.length).fill(null);
+    await Promise.all(
+      [...byPartition].map(async ([part, indexes]) => {
+        const found = await this.redis.mget(
+          indexes.map(i => {
+            const job = jobs[i] as Job;
+            return part.finished(job.data.messageType, job.jobId);
+          }),
+        );
+        indexes.forEach((i, k) => (markers[i] = found[k] ?? null));
+      }),
+    );
+    return markers;
   }
 }
 

@@ -51,11 +51,15 @@ export async function pipelineStats(config: AppConfig): Promise<PipelineStats> {
   }
 }
 
-/** One type's BullMQ job counts (prioritized jobs count as waiting). */
+/** One type's BullMQ job counts, summed over its partitions (prioritized jobs count as waiting). */
 export async function jobCounts(pipeline: Pipeline, type: MessageType): Promise<JobCounts> {
-  const c = await pipeline.queues
-    .get(type)
-    .getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed');
+  const all = await Promise.all(
+    pipeline.queues
+      .ofType(type)
+      .map(q => q.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed')),
+  );
+  const c: Record<string, number> = {};
+  for (const counts of all) for (const [state, n] of Object.entries(counts)) c[state] = (c[state] ?? 0) + n;
   return {
     // Prioritized jobs wait too, in their own set.
     waiting: (c['waiting'] ?? 0) + (c['prioritized'] ?? 0),

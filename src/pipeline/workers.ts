@@ -3,7 +3,7 @@ import type { RedisClient } from '../redis/connection.js';
 import type { PipelineConfig } from '../config/types.js';
 import type { MessageType } from '../receipts/types.js';
 import type { ReceiptJobData, ReceiptJobResult } from './job.js';
-import type { KeySpace } from './keys.js';
+import type { KeySpace, PartitionKeys } from './keys.js';
 import type { ErrorReporter } from '../observability/error-reporter.js';
 import type { WorkerState } from '../observability/health.js';
 import { PARKED_PREFIX, parkedReason, type FailedJobWatch } from './failed-jobs.js';
@@ -48,15 +48,36 @@ export function workerShares(concurrency: number): number[] {
   return Array.from({ length: workers }, (_, i) => (i < larger ? base + 1 : base));
 }
 
-/** BullMQ workers running the receipt processor: for each message type, enough to hold its slots. */
+/**
+ * How `concurrency` slots per type are spread over `partitions`: shares differing by at most one and adding
+ * up to `concurrency`, but at least one a partition, or its queue would never be worked in this process.
+ */
+export function partitionShares(concurrency: number, partitions: number): number[] {
+  const base = Math.floor(concurrency / partitions);
+  const larger = concurrency - base * partitions;
+  return Array.from({ length: partitions }, (_, i) => Math.max(1, i < larger ? base + 1 : base));
+}
+
+/**
+ * BullMQ workers running the receipt processor: for each message type and partition, enough to hold its
+ * share of the type's slots. While partitions change, the previous layout's queues get workers of their
+ * own (its shares as it ran), idle once drained.
+ */
 export class WorkerPool {
   private readonly workers: WatchedWorker[];
   /** A suspect (a job that stalled before) is running in this process. */
   private suspectRunning = false;
 
   constructor(private readonly opts: WorkerPoolOptions) {
-    const shares = workerShares(opts.config.concurrency);
-    this.workers = opts.types.flatMap(type => shares.map(slots => this.createWorker(type, slots)));
+    const { partitions, previous } = opts.keys;
+    this.workers = [partitions, previous].flatMap(layout => {
+      const shares = partitionShares(opts.config.concurrency, layout.length);
+      return opts.types.flatMap(type =>
+        layout.flatMap((part, p) =>
+          workerShares(shares[p] ?? 1).map(slots => this.createWorker(type, part, slots)),
+        ),
+      );
+    });
   }
 
   async waitUntilReady(): Promise<void> {
@@ -73,7 +94,7 @@ export class WorkerPool {
     return this.workers.map(w => w.state());
   }
 
-  private createWorker(type: MessageType, slots: number): WatchedWorker {
+  private createWorker(type: MessageType, part: PartitionKeys, slots: number): WatchedWorker {
     const { config } = this.opts;
     const worker: WatchedWorker = new WatchedWorker(
       type,
@@ -81,7 +102,7 @@ export class WorkerPool {
       (job, token) => worker.track(() => this.run(job, token)),
       {
         connection: this.opts.blockingConnection(),
-        prefix: this.opts.keys.prefix,
+        prefix: part.prefix,
         // Renewed at half this interval while the job runs; after a crash the job is retried once it lapses.
         lockDuration: config.lockDurationMs,
         stalledInterval: config.stalledIntervalMs,
@@ -92,7 +113,7 @@ export class WorkerPool {
     );
     worker.on('error', err => this.opts.errors.report('worker_error', err, { messageType: type }));
     worker.on('failed', (job, err) => {
-      if (job?.id && !err.message.startsWith(PARKED_PREFIX)) this.opts.failedJobs.watch(type, job.id);
+      if (job?.id && !err.message.startsWith(PARKED_PREFIX)) this.opts.failedJobs.watch(type, job.id, part);
     });
     return worker;
   }

@@ -74,10 +74,12 @@ export function describeTarget(config: RedisConfig): string {
 }
 
 /** A standalone configuration for one URL, the other keys at their defaults (tests, benchmarks, the demo). */
-export function standaloneRedis(url: string, prefix = '{cams}'): RedisConfig {
+export function standaloneRedis(url: string, prefix = '{cams}', partitions = 1): RedisConfig {
   return {
     url,
     prefix,
+    partitions,
+    previousPartitions: 0,
     cluster: { nodes: [] },
     sentinel: { nodes: [], name: '', password: '' },
     username: '',

@@ -2,6 +2,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { nodeOptions, parseHostPort, redisForm, tlsOptions } from './options.js';
+import calculateSlot from 'cluster-key-slot';
+import { partitionPrefix } from './partitions.js';
 import { sleep } from '../util/async.js';
 import { errorMessage } from '../util/error-message.js';
 
@@ -25,6 +27,8 @@ export type Topology =
       /** The slot of the key prefix's hash tag, and the master serving it. */
       readonly prefixSlot: number;
       readonly prefixMaster?: string;
+      /** With redis.partitions > 1: how many partitions each master serves. */
+      readonly partitionsByMaster?: Readonly<Record<string, number>>;
     };
 
 /** One short-lived connection that gives up at the first error: a probe, not a client. */
@@ -174,15 +178,16 @@ async function clusterNode(config: RedisConfig, node: string, timeoutMs: number)
         .split(/\r?\n/)
         .map(line => line.split(':').map(s => s.trim()) as [string, string]),
     );
-    const slot = Number(await c.call('CLUSTER', 'KEYSLOT', config.prefix));
-    const ranges = (await c.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
-    const owner = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2];
+    const slot = calculateSlot(config.prefix);
+    const ranges = (await c.call('CLUSTER', 'SLOTS')) as SlotRange[];
+    const owner = ownerOf(ranges, slot);
     return {
       kind: 'cluster',
       masters: Number(clusterInfo.get('cluster_size') ?? 0),
       state: clusterInfo.get('cluster_state') ?? 'unknown',
       prefixSlot: slot,
-      ...(owner ? { prefixMaster: `${owner[0]}:${owner[1]}` } : {}),
+      ...(owner ? { prefixMaster: owner } : {}),
+      ...(config.partitions > 1 ? { partitionsByMaster: partitionsByMaster(config, ranges) } : {}),
     };
   });
 }
@@ -236,6 +241,32 @@ export async function waitForTopology(
   }
 }
 
+type SlotRange = [number, number, [string, number]];
+
+function ownerOf(ranges: readonly SlotRange[], slot: number): string | undefined {
+  const node = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2];
+  return node ? `${node[0]}:${node[1]}` : undefined;
+}
+
+/** Which master serves each partition's hash tag, counted per master. */
+function partitionsByMaster(config: RedisConfig, ranges: readonly SlotRange[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (let p = 0; p < config.partitions; p++) {
+    const owner = ownerOf(ranges, calculateSlot(partitionPrefix(config.prefix, p, config.partitions)));
+    if (owner) counts[owner] = (counts[owner] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** `; 6 partitions: 2 on 10.0.0.1:7000, …`, or a warning that one master holds every key. */
+function partitionsText(t: Extract<Topology, { kind: 'cluster' }>): string {
+  const spread = t.partitionsByMaster;
+  if (!spread) return '; 1 partition: every key on one master (set redis.partitions to spread them)';
+  const total = Object.values(spread).reduce((a, b) => a + b, 0);
+  const parts = Object.entries(spread).map(([master, n]) => `${n} on ${master}`);
+  return `; ${total} partitions: ${parts.join(', ')}`;
+}
+
 /** One line for `check-config`, logs and `stats`. */
 export function describeTopology(t: Topology): string {
   switch (t.kind) {
@@ -244,6 +275,6 @@ export function describeTopology(t: Topology): string {
     case 'sentinel':
       return `sentinel: master "${t.name}" at ${t.master} (${t.sentinelsAnswering} of ${t.sentinels} sentinels answered)`;
     case 'cluster':
-      return `cluster: ${t.masters} masters, state ${t.state}; prefix slot ${t.prefixSlot}${t.prefixMaster ? ` on ${t.prefixMaster}` : ''}`;
+      return `cluster: ${t.masters} masters, state ${t.state}; prefix slot ${t.prefixSlot}${t.prefixMaster ? ` on ${t.prefixMaster}` : ''}${partitionsText(t)}`;
   }
 }

@@ -35,7 +35,7 @@ test('a job finished by workers in another process reaches the poller through th
   ]);
   assert.equal(outcome, 'completed');
   assert.equal(handler.calls.length, 1);
-  const entries = await client().xrange(new KeySpace(prefix).finishedStream, '-', '+');
+  const entries = await client().xrange(new KeySpace(prefix).at(0).finishedStream, '-', '+');
   assert.deepEqual(entries.at(-1)?.[1], ['t', 'ChatAppStatus', 'j', r!.jobId, 'o', 'completed']);
 });
 
@@ -47,7 +47,7 @@ test('commit records every handler that ran, releases only its own leases, and m
   const b = await store.claim('b', 'k1', 10_000);
   assert.ok(a.state === 'claimed' && b.state === 'claimed');
   // b's lease was taken over meanwhile: commit must not release the new holder's lock.
-  await redis.set(keys.lock('b', 'k1'), 'someone-else');
+  await redis.set(keys.at(0).lock('b', 'k1'), 'someone-else');
   await store.commit(
     [
       { handler: 'a', dedupeKey: 'k1', token: a.token },
@@ -55,12 +55,12 @@ test('commit records every handler that ran, releases only its own leases, and m
     ],
     { type: 'ChatAppStatus', jobId: 'status-k1', outcome: 'completed' },
   );
-  assert.equal(await redis.exists(keys.lock('a', 'k1')), 0);
-  assert.equal(await redis.get(keys.lock('b', 'k1')), 'someone-else');
-  assert.equal(await redis.get(keys.finished('ChatAppStatus', 'status-k1')), 'completed');
-  const ttl = await redis.ttl(keys.finished('ChatAppStatus', 'status-k1'));
+  assert.equal(await redis.exists(keys.at(0).lock('a', 'k1')), 0);
+  assert.equal(await redis.get(keys.at(0).lock('b', 'k1')), 'someone-else');
+  assert.equal(await redis.get(keys.at(0).finished('ChatAppStatus', 'status-k1')), 'completed');
+  const ttl = await redis.ttl(keys.at(0).finished('ChatAppStatus', 'status-k1'));
   assert.ok(ttl > 60 && ttl <= 120, `marker TTL ${ttl}`);
-  const [entry] = await redis.xrange(keys.finishedStream, '-', '+');
+  const [entry] = await redis.xrange(keys.at(0).finishedStream, '-', '+');
   assert.deepEqual(entry?.[1], ['t', 'ChatAppStatus', 'j', 'status-k1', 'o', 'completed']);
   // Both are recorded: b's too, though its lease is someone else's now.
   assert.equal((await store.claim('a', 'k1', 10_000)).state, 'done');

@@ -65,7 +65,7 @@ test('records stay in small listpack hashes with an expiry, at most 25 bytes eac
     'bench',
     Array.from({ length: n }, (_, i) => `17957467486389967${String(i).padStart(6, '0')}|Read`),
   );
-  const shards = await keysMatching(`${keys.records('bench')}:*`);
+  const shards = await keysMatching(`${keys.at(0).records('bench')}:*`);
   assert.ok(shards.length > 100, `${shards.length} shards`);
   let fields = 0;
   for (const shard of shards) {
@@ -88,14 +88,18 @@ test('a record is found in every bucket of the window, and its bucket expires wh
   // A 14 s window: buckets of 2 s, so the record below is looked up from later buckets, then expires.
   const store = new IdempotencyStore(redis, keys, 14);
   await commitAll(store, 'h', ['early|Read']);
-  const shards = await keysMatching(`${keys.records('h')}:*`);
+  const shards = await keysMatching(`${keys.at(0).records('h')}:*`);
   assert.equal(shards.length, 1);
   const ttl = await redis.ttl(shards[0] as string);
   assert.ok(ttl > 14 && ttl <= 14 + 2 + 60, `bucket TTL ${ttl} s: the window after the bucket ends`);
   await new Promise(r => setTimeout(r, 4_500));
   assert.equal((await store.claim('h', 'early|Read', 1000)).state, 'done', 'found from a later bucket');
   await commitAll(store, 'h', ['later|Read']);
-  assert.equal((await keysMatching(`${keys.records('h')}:*`)).length, 2, 'a new bucket for the later record');
+  assert.equal(
+    (await keysMatching(`${keys.at(0).records('h')}:*`)).length,
+    2,
+    'a new bucket for the later record',
+  );
   // Expired whole: what the window no longer covers is gone (PEXPIREAT moved into the past stands for time).
   await redis.pexpireat(shards[0] as string, Date.now() - 1);
   assert.equal((await store.claim('h', 'early|Read', 1000)).state, 'claimed');

@@ -23,10 +23,10 @@ test('records the previous layout wrote are honoured after an upgrade: a redeliv
   const completed = receipts.slice(0, 30);
   const pipeline = redis.pipeline();
   // Its completion stream, too: what tells the new layout that the previous one ran on this Redis.
-  pipeline.xadd(keys.finishedStream, '*', 't', 'ChatAppStatus', 'j', 'old-job', 'o', 'completed');
+  pipeline.xadd(keys.at(0).finishedStream, '*', 't', 'ChatAppStatus', 'j', 'old-job', 'o', 'completed');
   for (const e of completed) {
     const key = defaultDedupeKey(e.messageType, e.receipt);
-    for (const h of ['a', 'b']) pipeline.set(keys.done(h, key), '1', 'EX', 3600);
+    for (const h of ['a', 'b']) pipeline.set(keys.at(0).done(h, key), '1', 'EX', 3600);
   }
   await pipeline.exec();
 
@@ -45,11 +45,15 @@ test('records the previous layout wrote are honoured after an upgrade: a redeliv
   }
   // The old keys are left to expire on their own.
   const first = defaultDedupeKey('ChatAppStatus', completed[0]!.receipt);
-  assert.ok((await redis.ttl(keys.done('a', first))) > 0);
+  assert.ok((await redis.ttl(keys.at(0).done('a', first))) > 0);
   // Old processes still running during the roll-out read only the old keys: they are written too for a day.
   for (const e of receipts.slice(30)) {
     const key = defaultDedupeKey(e.messageType, e.receipt);
-    assert.equal(await redis.exists(keys.done('a', key)), 1, 'the old layout written during the roll-out');
+    assert.equal(
+      await redis.exists(keys.at(0).done('a', key)),
+      1,
+      'the old layout written during the roll-out',
+    );
   }
   const until = Number(await redis.get(keys.legacyUntil));
   assert.ok(until > Date.now() + 3600_000, 'old records are looked for through the window and the roll-out');
@@ -64,12 +68,15 @@ test('on a fresh Redis the previous layout is never looked for', async () => {
   await p.waitUntilReady();
   // A stray key of the old layout is not honoured: nothing of that layout ever ran here.
   const e = statusEnvelope('fresh-1', 'Read');
-  await redis.set(keys.done('a', defaultDedupeKey(e.messageType, e.receipt)), '1', 'EX', 3600);
+  await redis.set(keys.at(0).done('a', defaultDedupeKey(e.messageType, e.receipt)), '1', 'EX', 3600);
   const other = statusEnvelope('fresh-2', 'Read');
   const results = await p.sink.submit([e, other]);
   for (const r of results) assert.equal(await p.completions!.wait('ChatAppStatus', r.jobId), 'completed');
   assert.equal(a.calls.length, 2);
   assert.equal(await redis.get(keys.legacyUntil), '0');
   // Nor is it written: one compact record per (handler, receipt) only.
-  assert.equal(await redis.exists(keys.done('a', defaultDedupeKey(other.messageType, other.receipt))), 0);
+  assert.equal(
+    await redis.exists(keys.at(0).done('a', defaultDedupeKey(other.messageType, other.receipt))),
+    0,
+  );
 });

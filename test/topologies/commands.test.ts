@@ -80,7 +80,10 @@ describe('the commands on a Redis Cluster and on Sentinel', () => {
   test('check-config connects and says what it found: the cluster and its masters', async () => {
     const text = await runCommand(checkConfigCommand, [], { cwd, env: onCluster.env });
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /^redis: cluster: 3 masters, state ok; prefix slot \d+ on 127\.0\.0\.1:\d+$/m);
+    assert.match(
+      text.stdout,
+      /^redis: cluster: 3 masters, state ok; prefix slot \d+ on 127\.0\.0\.1:\d+; 1 partition: every key on one master/m,
+    );
     const json = await runCommand(checkConfigCommand, ['--json'], { cwd, env: onCluster.env });
     const out = JSON.parse(json.stdout) as { redis: { topology: { kind: string; masters: number } } };
     assert.deepEqual([out.redis.topology.kind, out.redis.topology.masters], ['cluster', 3]);
