@@ -7,7 +7,7 @@
 // --only runs some scenarios (no RESULTS.md). --profile starts daemons with --cpu-prof.
 // --daemon-config '<json>' layers settings over the daemon's defaults (to try a change; no RESULTS.md).
 // --node-args='<flags>' adds node flags after the production ones (to try a change; no RESULTS.md).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -70,6 +70,8 @@ async function main(): Promise<void> {
 
   log('building the daemon (tsc)');
   buildDaemon(join(root, 'tsconfig.build.json'), buildDir);
+  // Beside dist/, as in the package: the daemon reads its version from it.
+  copyFileSync(join(root, 'package.json'), join(buildDir, '..', 'package.json'));
   const redis = await startRedis();
   const emulator = await startEmulatorProcess(buildDir, [...BENCH_QUEUES, ...IDLE_QUEUES]);
   log(`redis ${redis.url}, emulator ${emulator.endpoint}`);
