@@ -28,11 +28,19 @@ export async function registerDashboard(app: FastifyInstance, opts: DashboardOpt
     throw new TypeError('the dashboard needs a username and a password');
   }
   const basePath = (opts.basePath ?? '/admin').replace(/\/+$/, '');
+  const names = opts.queues.map(q => q.name);
+  const shared = new Set(names.filter((n, i) => names.indexOf(n) !== i));
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(basePath);
   createBullBoard({
     queues: opts.queues.map(
-      queue => new BullMQAdapter(queue, { readOnlyMode: opts.readOnly, allowRetries: !opts.readOnly }),
+      queue =>
+        new BullMQAdapter(queue, {
+          readOnlyMode: opts.readOnly,
+          allowRetries: !opts.readOnly,
+          // With redis.partitions > 1 a type has a queue per partition: the partition's prefix tells them apart.
+          prefix: shared.has(queue.name) ? `${queue.opts.prefix ?? ''}:` : '',
+        }),
     ),
     // The adapter package pins its own copy of @bull-board/api; the interface is the same.
     serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],

@@ -10,6 +10,8 @@ import type { Pipeline } from '../../src/pipeline/pipeline.js';
 import { waitReady } from '../../src/redis/connection.js';
 import { MESSAGE_TYPES } from '../../src/receipts/types.js';
 import { createPipeline, statusEnvelope } from '../pipeline/harness.js';
+import { standaloneRedis } from '../../src/redis/options.js';
+import { redisUrl, uniquePrefix } from '../helpers/redis.js';
 import { tempDir } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -104,6 +106,27 @@ describe('bull-board dashboard at /admin', () => {
     const body = (await res.json()) as { queues: { readOnlyMode: boolean; allowRetries: boolean }[] };
     assert.equal(body.queues.length, MESSAGE_TYPES.length);
     assert.ok(body.queues.every(q => !q.readOnlyMode && q.allowRetries));
+  });
+
+  test('with 2 partitions every partition queue is listed, each under its own name', async () => {
+    const { pipeline: parted } = createPipeline([], {
+      workers: false,
+      redis: standaloneRedis(redisUrl(), uniquePrefix('dash'), 2),
+    });
+    closers.push(() => parted.close());
+    await waitReady(parted.redis, 5000);
+    const started = await startDashboard(parted, true);
+    closers.push(() => started.server.close());
+    const res = await fetch(`${started.url}/admin/api/queues`, {
+      headers: { authorization: basic(USER, PASSWORD) },
+    });
+    const names = ((await res.json()) as { queues: { name: string }[] }).queues.map(q => q.name);
+    assert.equal(names.length, 2 * MESSAGE_TYPES.length, names.join());
+    assert.equal(new Set(names).size, names.length, 'no two queues share a name');
+    assert.ok(
+      names.every(n => /^\{dash-[^}]+-p[01](-\d+)?\}:/.test(n)),
+      names.join(),
+    );
   });
 
   test('headless Chromium loads the page and lists the three queues', async () => {
