@@ -101,7 +101,6 @@ export class KeySpace {
     this.previous = partitionsOf(prefix, previousCount);
   }
 
-  /** The partition holding a job (its queue, finished marker and stream entry). */
   /** Jobs grouped by the partition holding them: each group is one slot. */
   groupByJob<J extends { jobId: string }>(jobs: readonly J[]): Map<PartitionKeys, J[]> {
     const groups = new Map<PartitionKeys, J[]>();
@@ -109,6 +108,7 @@ export class KeySpace {
     return groups;
   }
 
+  /** The partition holding a job (its queue, finished marker and stream entry). */
   ofJob(jobId: string): PartitionKeys {
     return this.at(jobPartition(jobId, this.partitions.length));
   }
