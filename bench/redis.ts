@@ -17,11 +17,20 @@ import {
   retainedJobs,
   streamLength,
   usedMemory,
+  startScriptLog,
+  stopScriptLog,
   type Footprint,
   type Kind,
 } from './lib/redis-footprint.js';
 import type { Figure, ScenarioResult } from './lib/report.js';
 import { round } from './lib/system.js';
+import { scriptNames } from './lib/script-names.js';
+import { pinRedis } from './lib/pin.js';
+
+/** BENCH_REDIS_SCRIPTS=1: split Redis time by script (SLOWLOG); the log itself costs Redis CPU. */
+const SCRIPT_LOG = process.env['BENCH_REDIS_SCRIPTS'] === '1';
+/** BENCH_REDIS_SHARED_CORES=1: leave redis-server sharing cores with everything else. */
+const SHARED_CORES = process.env['BENCH_REDIS_SHARED_CORES'] === '1';
 
 export const REDIS_RECORD_TARGET_BYTES = 25;
 export const REDIS_CPU_TARGET_OF_BULLMQ = 1.25;
@@ -110,9 +119,23 @@ const gb = (bytes: number): number => round(bytes / 1e9, 2);
 export async function redisScenario(ctx: BenchContext): Promise<ScenarioResult> {
   const receipts = ctx.quick ? 5_000 : 20_000;
   const load = buildLoad(receipts, 0);
-  const prefix = configSchema.redis.prefix.default;
 
-  ctx.log(`redis: BullMQ alone, ${receipts} jobs`);
+  const pinning = SHARED_CORES ? undefined : pinRedis(ctx.redis.pid, [ctx.emulator.pid]);
+  try {
+    return await measure(ctx, receipts, load, pinning?.described ?? 'redis-server shares the cores');
+  } finally {
+    pinning?.restore();
+  }
+}
+
+async function measure(
+  ctx: BenchContext,
+  receipts: number,
+  load: ReturnType<typeof buildLoad>,
+  cores: string,
+): Promise<ScenarioResult> {
+  const prefix = configSchema.redis.prefix.default;
+  ctx.log(`redis: BullMQ alone, ${receipts} jobs (${cores})`);
   let bullBaseline = 0;
   const b = await bullmqCeiling(
     ctx,
@@ -120,8 +143,10 @@ export async function redisScenario(ctx: BenchContext): Promise<ScenarioResult> 
     async () => {
       bullBaseline = await usedMemory(ctx.redis.client);
       await ctx.redis.client.config('RESETSTAT');
+      if (SCRIPT_LOG) await startScriptLog(ctx.redis.client);
     },
   );
+  const bullScripts = SCRIPT_LOG ? await stopScriptLog(ctx.redis.client, scriptNames(), receipts) : [];
   const bullReads = (await readsProcessed(ctx.redis.client)) / receipts;
   const bullStats = await commandStats(ctx.redis.client);
   const bullCommands = topCommands(bullStats, receipts);
@@ -148,8 +173,10 @@ export async function redisScenario(ctx: BenchContext): Promise<ScenarioResult> 
     beforeStart: async () => {
       baseline = await usedMemory(ctx.redis.client);
       await ctx.redis.client.config('RESETSTAT');
+      if (SCRIPT_LOG) await startScriptLog(ctx.redis.client);
     },
   });
+  const daemonScripts = SCRIPT_LOG ? await stopScriptLog(ctx.redis.client, scriptNames(), receipts) : [];
   const daemonReads = (await readsProcessed(ctx.redis.client)) / receipts;
   const daemonStats = await commandStats(ctx.redis.client);
   const daemonCommands = topCommands(daemonStats, receipts);
@@ -207,6 +234,7 @@ export async function redisScenario(ctx: BenchContext): Promise<ScenarioResult> 
       retention: `removeOnComplete ${KEEP_COUNT} jobs / ${KEEP_AGE_S} s per queue, streams ~${MAX_LEN}, markers ${MARKER_TTL_S} s`,
       measured:
         'INFO memory used_memory, before the run and after deleting each kind; redis-server CPU from /proc',
+      cores,
       bullmqAlone:
         "addBulk(100) × 4 in flight, no-op workers of concurrency 256 per type, the daemon's job options",
     },
@@ -226,6 +254,12 @@ export async function redisScenario(ctx: BenchContext): Promise<ScenarioResult> 
       'Projections: records for the whole window, markers for their TTL, BullMQ jobs up to removeOnComplete, streams full.',
       `Redis time per receipt by command (commandstats, scripts include the commands they run), daemon: ${daemonCommands.join(', ')}`,
       `BullMQ alone: ${bullCommands.join(', ')}`,
+      ...(SCRIPT_LOG
+        ? [
+            `Redis time by script (SLOWLOG), daemon: ${daemonScripts.join(', ')}`,
+            `BullMQ alone: ${bullScripts.join(', ')}`,
+          ]
+        : []),
       `BullMQ alone retained ${round(bullFoot.totalBytes / receipts, 1)} B per job in the same run.`,
     ],
   };

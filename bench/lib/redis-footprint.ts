@@ -108,3 +108,33 @@ export function topCommands(
 export async function readsProcessed(redis: Redis): Promise<number> {
   return Number(/^total_reads_processed:(\d+)/m.exec(await redis.info('stats'))?.[1] ?? NaN);
 }
+
+/**
+ * Opt-in (BENCH_REDIS_SCRIPTS=1): logs every command in SLOWLOG, so Redis time can be split by script.
+ * The log costs Redis CPU itself, so runs with it on are for diagnosis, not for the figures.
+ */
+export async function startScriptLog(redis: Redis): Promise<void> {
+  await redis.config('SET', 'slowlog-log-slower-than', '0', 'slowlog-max-len', '400000');
+  await redis.slowlog('RESET');
+}
+
+/** Per script (by name where known) and other command: µs and calls per receipt, then the log is off. */
+export async function stopScriptLog(
+  redis: Redis,
+  names: ReadonlyMap<string, string>,
+  receipts: number,
+): Promise<string[]> {
+  const entries = (await redis.call('SLOWLOG', 'GET', '-1')) as [number, number, number, string[]][];
+  await redis.config('SET', 'slowlog-log-slower-than', '10000', 'slowlog-max-len', '128');
+  await redis.slowlog('RESET');
+  const by = new Map<string, { calls: number; usec: number }>();
+  for (const [, , usec, args] of entries) {
+    const cmd = (args[0] ?? '').toLowerCase();
+    const key = cmd === 'evalsha' ? (names.get(args[1] ?? '') ?? `script ${args[1]?.slice(0, 8)}`) : cmd;
+    const s = by.get(key) ?? { calls: 0, usec: 0 };
+    s.calls += 1;
+    s.usec += usec;
+    by.set(key, s);
+  }
+  return topCommands(by, receipts, 30);
+}
