@@ -141,18 +141,12 @@ export class IdempotencyStore {
   }
 
   private async claimIn(part: PartitionKeys, claims: readonly Claim[], legacy: boolean): Promise<string[]> {
+    const withLegacy = this.legacyIn(part, legacy);
     const keys: string[] = [];
-    const args: (string | number | Buffer)[] = [
-      this.bucketSeconds,
-      this.ttlSeconds,
-      this.legacyIn(part, legacy),
-    ];
+    const args: (string | number | Buffer)[] = [this.bucketSeconds, this.ttlSeconds, withLegacy];
     for (const c of claims) {
-      keys.push(
-        part.records(c.handler),
-        part.lock(c.handler, c.dedupeKey),
-        part.done(c.handler, c.dedupeKey),
-      );
+      keys.push(part.records(c.handler), part.lock(c.handler, c.dedupeKey));
+      if (withLegacy) keys.push(part.done(c.handler, c.dedupeKey));
       args.push(recordDigest(c.dedupeKey), c.leaseMs, c.token);
     }
     const states = await this.scripts.camsClaim(keys.length, ...keys, ...args);
@@ -171,14 +165,12 @@ export class IdempotencyStore {
     });
     await Promise.all(
       [...byPart].map(async ([part, indexes]) => {
+        const withLegacy = this.legacyIn(part, legacy);
         const keys: string[] = [];
-        const args: (string | number | Buffer)[] = [
-          this.bucketSeconds,
-          this.ttlSeconds,
-          this.legacyIn(part, legacy),
-        ];
+        const args: (string | number | Buffer)[] = [this.bucketSeconds, this.ttlSeconds, withLegacy];
         for (const c of indexes.map(i => claims[i] as Claim)) {
-          keys.push(part.records(c.handler), part.done(c.handler, c.dedupeKey));
+          keys.push(part.records(c.handler));
+          if (withLegacy) keys.push(part.done(c.handler, c.dedupeKey));
           args.push(recordDigest(c.dedupeKey));
         }
         const found = await this.scripts.camsRecorded(keys.length, ...keys, ...args);
@@ -242,11 +234,8 @@ export class IdempotencyStore {
     for (const { ran, finished } of commits) {
       args.push(ran.length, finished ? 1 : 0);
       for (const r of ran) {
-        keys.push(
-          part.records(r.handler),
-          part.lock(r.handler, r.dedupeKey),
-          part.done(r.handler, r.dedupeKey),
-        );
+        keys.push(part.records(r.handler), part.lock(r.handler, r.dedupeKey));
+        if (dual) keys.push(part.done(r.handler, r.dedupeKey));
         args.push(recordDigest(r.dedupeKey), r.token);
       }
       if (finished) {

@@ -54,18 +54,20 @@ end
 `;
 
 /**
- * Done-check and lease for several (handler, receipt) pairs. KEYS per claim: meta, lease, legacy record
- * (the previous layout's per-receipt key, looked at only while ARGV[3] is '1': see IdempotencyStore).
- * ARGV: bucketSeconds, windowSeconds, legacy (0/1), then per claim: digest, leaseMs, token. Answers 'done',
+ * Done-check and lease for several (handler, receipt) pairs. KEYS per claim: meta, lease, and while ARGV[3]
+ * is '1' the legacy record (the previous layout's per-receipt key: see IdempotencyStore). ARGV:
+ * bucketSeconds, windowSeconds, legacy (0/1), then per claim: digest, leaseMs, token. Answers 'done',
  * 'claimed' or 'busy:<ms left>' per claim.
  */
 export const CLAIM = `${COMMON}
 local legacy = ARGV[3] == '1'
+local stride = legacy and 3 or 2
 local out = {}
-for i = 1, #KEYS / 3 do
-  local meta, lease, old = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+for i = 1, #KEYS / stride do
+  local k = stride * (i - 1)
+  local meta, lease = KEYS[k + 1], KEYS[k + 2]
   local digest, leaseMs, token = ARGV[3 * i + 1], ARGV[3 * i + 2], ARGV[3 * i + 3]
-  if isDone(meta, digest) or (legacy and redis.call('EXISTS', old) == 1) then
+  if isDone(meta, digest) or (legacy and redis.call('EXISTS', KEYS[k + 3]) == 1) then
     out[i] = 'done'
   elseif redis.call('SET', lease, token, 'NX', 'PX', leaseMs) then
     out[i] = 'claimed'
@@ -76,14 +78,17 @@ end
 return out`;
 
 /**
- * Read-only done-check in a layout being migrated from. KEYS per record: meta, legacy record; ARGV:
- * bucketSeconds, windowSeconds, legacy (0/1), then a digest per record. Answers 1 (done) or 0 per record.
+ * Read-only done-check in a layout being migrated from. KEYS per record: meta, and while ARGV[3] is '1' the
+ * legacy record; ARGV: bucketSeconds, windowSeconds, legacy (0/1), then a digest per record. Answers 1
+ * (done) or 0 per record.
  */
 export const RECORDED = `${COMMON}
 local legacy = ARGV[3] == '1'
+local stride = legacy and 2 or 1
 local out = {}
-for i = 1, #KEYS / 2 do
-  local done = isDone(KEYS[2 * i - 1], ARGV[3 + i]) or (legacy and redis.call('EXISTS', KEYS[2 * i]) == 1)
+for i = 1, #KEYS / stride do
+  local k = stride * (i - 1)
+  local done = isDone(KEYS[k + 1], ARGV[3 + i]) or (legacy and redis.call('EXISTS', KEYS[k + 2]) == 1)
   out[i] = done and 1 or 0
 end
 return out`;
@@ -164,10 +169,12 @@ end
  * still ours) and, when its job finished, the job's finished marker and completion stream entry.
  * ARGV = bucketSeconds, windowSeconds, markerTtl, streamMaxLen, dual (0/1: also write the previous layout's
  * key, while a rolling upgrade may still run old processes), then per attempt: n, finished (0/1),
- * (digest, token) × n [, outcome, type, jobId]; KEYS per attempt: (meta, lease, legacy) × n [, marker, stream].
+ * (digest, token) × n [, outcome, type, jobId]; KEYS per attempt: (meta, lease[, legacy while dual]) × n
+ * [, marker, stream].
  */
 export const COMMIT = `${COMMON}${RECORD}
 local markerTtl, maxLen, dual = ARGV[3], ARGV[4], ARGV[5] == '1'
+local stride = dual and 3 or 2
 local a, k = 6, 1
 while a <= #ARGV do
   local n = tonumber(ARGV[a])
@@ -177,7 +184,7 @@ while a <= #ARGV do
     record(KEYS[k], ARGV[a])
     if redis.call('GET', KEYS[k + 1]) == ARGV[a + 1] then redis.call('DEL', KEYS[k + 1]) end
     if dual then redis.call('SET', KEYS[k + 2], '1', 'EX', W) end
-    k = k + 3
+    k = k + stride
     a = a + 2
   end
   if finished then
