@@ -5,6 +5,7 @@ import type { FailedJobs } from './failed-jobs.js';
 import type { JobRef, KeySpace, PartitionKeys } from './keys.js';
 import type { CompletionSource, JobOutcome } from '../contracts/pipeline.js';
 import { sleep } from '../util/async.js';
+import { parseCompletion } from './completion-entry.js';
 
 /** A job disappeared before it finished, e.g. Redis restarted without persistence. */
 export class JobLostError extends Error {
@@ -40,6 +41,8 @@ const READ_COUNT = 1000;
 /** How long one XREAD blocks when nothing finishes (close() cuts it short): fewer wake-ups when idle. */
 const READ_BLOCK_MS = 10_000;
 const RETRY_MS = 1000;
+/** After a read that emptied the stream: entries gather meanwhile, so one XREAD takes many, not a few. */
+const GATHER_MS = 10;
 
 /**
  * Tells pollers when jobs finished, from the completion stream the workers append to (one short entry
@@ -150,13 +153,8 @@ export class BullMqCompletions implements CompletionSource {
           ...streams,
           ...lastIds,
         )) as [string, [string, string[]][]][] | null;
-        for (const [stream, entries] of reply ?? []) {
-          const at = streams.indexOf(stream);
-          for (const [id, fields] of entries) {
-            lastIds[at] = id;
-            this.onEntry(fields);
-          }
-        }
+        const read = this.take(reply ?? [], streams, lastIds);
+        if (read > 0 && read < READ_COUNT) await sleep(GATHER_MS);
       } catch (err) {
         if (this.closed) return;
         this.opts.errors.report('completion_reader_error', err);
@@ -165,20 +163,23 @@ export class BullMqCompletions implements CompletionSource {
     }
   }
 
-  /** Fields as the workers write them: t <type> j <jobId> o <outcome>. */
-  private onEntry(fields: readonly string[]): void {
-    let type: string | undefined;
-    let jobId: string | undefined;
-    let outcome: string | undefined;
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      const value = fields[i + 1];
-      if (fields[i] === 't') type = value;
-      else if (fields[i] === 'j') jobId = value;
-      else if (fields[i] === 'o') outcome = value;
+  /** Settles the waiters of what one XREAD returned, moving each stream's position on; answers the count. */
+  private take(
+    reply: [string, [string, string[]][]][],
+    streams: readonly string[],
+    lastIds: string[],
+  ): number {
+    let read = 0;
+    for (const [stream, entries] of reply) {
+      const at = streams.indexOf(stream);
+      read += entries.length;
+      for (const [id, fields] of entries) {
+        lastIds[at] = id;
+        const entry = parseCompletion(fields);
+        if (entry) this.settle(entry.type, entry.jobId, entry.outcome);
+      }
     }
-    if (type === undefined || jobId === undefined) return;
-    if (outcome !== 'completed' && outcome !== 'dead_lettered') return;
-    this.settle(type as MessageType, jobId, outcome);
+    return read;
   }
 
   private settle(type: MessageType, jobId: string, outcome: JobOutcome | 'lost'): void {
