@@ -7,9 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReceiptFactory, encodeReceipt, type Receipt } from '../src/emulator/index.js';
 import type { MessageType } from '../src/receipts/types.js';
-import { startDaemon, writeDaemonConfig } from './lib/daemon-process.js';
 import { BENCH_QUEUES, TYPE_MIX, inject, uniqueReceipt } from './lib/load.js';
-import { cpuPercent, handlerRecord, logFile, resetAll, type BenchContext } from './lib/measure.js';
+import { cpuPercent, freshDaemon, handlerRecord, type BenchContext } from './lib/measure.js';
 import type { ScenarioResult } from './lib/report.js';
 import { stageLatency, type StageLatency } from './lib/stages.js';
 import { CpuWindow, percentile, sleep, waitFor } from './lib/system.js';
@@ -92,6 +91,8 @@ export async function measureAt(
   daemonPid: number,
   rate: number,
   durationMs: number,
+  /** The latencies go to `<logName>-<rate>.txt` in the log directory. */
+  logName = 'latency',
 ): Promise<RateResult> {
   await ctx.redis.client.del('bench:latency', 'bench:seen', 'bench:calls', 'bench:calls-by-pid');
   const cpuWindow = new CpuWindow({
@@ -102,7 +103,7 @@ export async function measureAt(
   });
   const requests0 = (await ctx.emulator.stats()).requests;
   const startedAtMs = Date.now();
-  ctx.log(`latency: offering ${rate}/s for ${durationMs / 1000} s`);
+  ctx.log(`${logName}: offering ${rate}/s for ${durationMs / 1000} s`);
   const offered = await offerLoad(ctx, rate, durationMs);
   const window = cpuWindow.end();
   const requests = (await ctx.emulator.stats()).requests - requests0;
@@ -118,7 +119,7 @@ export async function measureAt(
   const record = await handlerRecord(ctx.redis.client, 'bench', offered.sent);
   const inOrder = (await ctx.redis.client.lrange('bench:latency', 0, -1)).map(Number);
   // In the order handlers started, to see whether the tail is spread out or a few stalls.
-  writeFileSync(join(ctx.logDir, `latency-${rate}.txt`), inOrder.join('\n') + '\n');
+  writeFileSync(join(ctx.logDir, `${logName}-${rate}.txt`), inOrder.join('\n') + '\n');
   const latencies = [...inOrder].sort((x, y) => x - y);
   return {
     rate,
@@ -151,18 +152,7 @@ export async function latencyScenario(ctx: BenchContext): Promise<ScenarioResult
   const durationMs = ctx.quick ? 15_000 : 60_000;
   const lowerDurationMs = ctx.quick ? 10_000 : 20_000;
   const warmupMs = ctx.quick ? 3_000 : 10_000;
-  await resetAll(ctx);
-  const configDir = writeDaemonConfig({
-    emulator: ctx.emulator,
-    redisUrl: ctx.redis.url,
-    queues: BENCH_QUEUES,
-    handler: { prefix: 'bench' },
-    extra: ctx.daemonConfig,
-  });
-  const daemon = await startDaemon(ctx.buildDir, configDir, {
-    logFile: logFile(ctx, 'latency'),
-    execArgv: ctx.daemonExecArgv,
-  });
+  const daemon = await freshDaemon(ctx, 'latency');
   let main: RateResult;
   let lower: RateResult;
   let peakMb: number;

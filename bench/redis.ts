@@ -26,6 +26,7 @@ import type { Figure, ScenarioResult } from './lib/report.js';
 import { round } from './lib/system.js';
 import { scriptNames } from './lib/script-names.js';
 import { pinRedis } from './lib/pin.js';
+import { PACED_RATE, pacedRedisCpu } from './redis-paced.js';
 
 /** BENCH_REDIS_SCRIPTS=1: split Redis time by script (SLOWLOG); the log itself costs Redis CPU. */
 const SCRIPT_LOG = process.env['BENCH_REDIS_SCRIPTS'] === '1';
@@ -184,6 +185,9 @@ async function measure(
   const handled = d.watch.emptied && d.record.distinct === load.distinct && d.record.handledTwice === 0;
   ctx.log(`  ${d.cpuUsPerReceipt.redis} µs Redis CPU per receipt, ${foot.totalBytes} B retained`);
 
+  const paced = await pacedRedisCpu(ctx, receipts);
+  const pacedRatio = round(paced.daemon / Math.max(1, paced.bullmq), 2);
+
   const items = perItem(foot, receipts);
   const ofBullmq = round(d.cpuUsPerReceipt.redis / Math.max(1, b.cpuUsPerItem.redis), 2);
   const bench = foot.kinds[0]?.bytes ?? 0;
@@ -218,6 +222,10 @@ async function measure(
       target: `≤ ${REDIS_CPU_TARGET_OF_BULLMQ}`,
       met: ofBullmq <= REDIS_CPU_TARGET_OF_BULLMQ,
     },
+    {
+      metric: `at ${PACED_RATE.toLocaleString('en-US')} receipts/s: Redis CPU per receipt, daemon ÷ BullMQ alone`,
+      value: `${paced.daemon} ÷ ${paced.bullmq} µs = ${pacedRatio}`,
+    },
     ...projections.map(p => ({
       metric: `projected Redis memory at ${p.rate.toLocaleString('en-US')} receipts/s`,
       value: `${gb(p.total)} GB (records ${gb(p.records)}, markers ${gb(p.markers)}, jobs ${gb(p.jobs)}, streams ${gb(p.stream + p.events)})`,
@@ -237,6 +245,7 @@ async function measure(
       cores,
       bullmqAlone:
         "addBulk(100) × 4 in flight, no-op workers of concurrency 256 per type, the daemon's job options",
+      paced: `${PACED_RATE}/s for ${receipts / PACED_RATE} s each: BullMQ alone (one addBulk per type every 20 ms) and the daemon (sent to SMQ in 20 ms ticks, after a 3 s warm-up)`,
     },
     figures,
     details: {
@@ -248,7 +257,7 @@ async function measure(
       bullmqAlone: bullFoot,
       perItem: items,
       projections,
-      cpu: { daemon: d.cpuUsPerReceipt, bullmq: b.cpuUsPerItem, bullmqWithRecords: r.cpuUsPerItem },
+      cpu: { daemon: d.cpuUsPerReceipt, bullmq: b.cpuUsPerItem, bullmqWithRecords: r.cpuUsPerItem, paced },
     },
     notes: [
       'Projections: records for the whole window, markers for their TTL, BullMQ jobs up to removeOnComplete, streams full.',

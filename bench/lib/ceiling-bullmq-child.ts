@@ -19,6 +19,8 @@ export interface CeilingBullmqConfig {
   /** addBulk calls in flight at once. */
   readonly producers: number;
   readonly concurrency: number;
+  /** Offer the jobs at this rate (addBulk every 20 ms) instead of as fast as Redis takes them. */
+  readonly ratePerSecond?: number;
   /** Also claim and commit each job's idempotency record and finished marker, as the daemon's workers do. */
   readonly withRecords?: boolean;
 }
@@ -114,14 +116,29 @@ for (const w of workers) {
 }
 await Promise.all(workers.map(w => w.waitUntilReady()));
 
+async function addByType(batch: typeof jobs): Promise<void> {
+  const byType = new Map<MessageType, typeof batch>();
+  for (const j of batch) byType.set(j.type, [...(byType.get(j.type) ?? []), j]);
+  await Promise.all([...byType].map(([t, list]) => queues.get(t)?.addBulk(list)));
+}
+
+/** What a paced producer owes at each 20 ms tick, added in one addBulk per type. */
+async function producePaced(rate: number): Promise<void> {
+  const t0 = performance.now();
+  let next = 0;
+  while (next < jobs.length) {
+    const due = Math.min(jobs.length, Math.floor(((performance.now() - t0) / 1000) * rate));
+    if (due > next) await addByType(jobs.slice(next, (next = due)));
+    await new Promise(resolve => setTimeout(resolve, 20));
+  }
+}
+
 async function produce(): Promise<void> {
+  if (config.ratePerSecond) return producePaced(config.ratePerSecond);
   let next = 0;
   const one = async (): Promise<void> => {
     while (next < jobs.length) {
-      const batch = jobs.slice(next, (next += config.bulkSize));
-      const byType = new Map<MessageType, typeof batch>();
-      for (const j of batch) byType.set(j.type, [...(byType.get(j.type) ?? []), j]);
-      await Promise.all([...byType].map(([t, list]) => queues.get(t)?.addBulk(list)));
+      await addByType(jobs.slice(next, (next += config.bulkSize)));
     }
   };
   await Promise.all(Array.from({ length: config.producers }, one));

@@ -1,7 +1,6 @@
 // The daemon on empty queues: CPU time and SMQ requests over a window, after it settled.
-import { startDaemon, writeDaemonConfig } from './daemon-process.js';
 import type { QueueSpec } from './emulator-process.js';
-import { cpuPercent, logFile, resetAll, type BenchContext } from './measure.js';
+import { cpuPercent, freshDaemon, type BenchContext } from './measure.js';
 import { sleep } from './system.js';
 
 export interface IdleResult {
@@ -16,18 +15,7 @@ export async function runDaemonIdle(
   ctx: BenchContext,
   opts: { queues: readonly QueueSpec[]; windowMs: number; settleMs: number },
 ): Promise<IdleResult> {
-  await resetAll(ctx);
-  const configDir = writeDaemonConfig({
-    emulator: ctx.emulator,
-    redisUrl: ctx.redis.url,
-    queues: opts.queues,
-    handler: { prefix: 'bench' },
-    extra: ctx.daemonConfig,
-  });
-  const daemon = await startDaemon(ctx.buildDir, configDir, {
-    logFile: logFile(ctx, 'idle'),
-    execArgv: ctx.daemonExecArgv,
-  });
+  const daemon = await freshDaemon(ctx, 'idle', opts.queues);
   try {
     await sleep(opts.settleMs);
     const cpu0 = daemon.cpuMs();

@@ -2,7 +2,9 @@
 // benchmark handler recorded.
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import type { EmulatorProcess } from './emulator-process.js';
+import type { EmulatorProcess, QueueSpec } from './emulator-process.js';
+import { startDaemon, writeDaemonConfig, type DaemonProcess } from './daemon-process.js';
+import { BENCH_QUEUES } from './load.js';
 import type { PrivateRedis } from './system.js';
 import { CpuWindow, round, sleep } from './system.js';
 
@@ -27,6 +29,23 @@ export function logFile(ctx: BenchContext, name: string): string {
 export async function resetAll(ctx: BenchContext): Promise<void> {
   await ctx.emulator.reset();
   await ctx.redis.flush();
+}
+
+/** After a reset, one daemon with the benchmark handler and production settings, logging to `<name>.log`. */
+export async function freshDaemon(
+  ctx: BenchContext,
+  name: string,
+  queues: readonly QueueSpec[] = BENCH_QUEUES,
+): Promise<DaemonProcess> {
+  await resetAll(ctx);
+  const configDir = writeDaemonConfig({
+    emulator: ctx.emulator,
+    redisUrl: ctx.redis.url,
+    queues,
+    handler: { prefix: 'bench' },
+    extra: ctx.daemonConfig,
+  });
+  return startDaemon(ctx.buildDir, configDir, { logFile: logFile(ctx, name), execArgv: ctx.daemonExecArgv });
 }
 
 export interface DrainWatch {
