@@ -30,7 +30,7 @@ export function pinRedis(redisPid: number, others: readonly number[]): Pinning {
     return { described: undefined, restore: () => undefined };
   }
   return {
-    described: `redis-server alone on core 0, every other process on cores ${rest}`,
+    described: `redis-server alone on core 0, every other process on core${n === 2 ? '' : 's'} ${rest}`,
     restore: () => {
       for (const pid of [redisPid, ...pids]) {
         try {
