@@ -5,11 +5,7 @@ import { bullmqCeiling } from './lib/comparisons.js';
 import { freshDaemon, type BenchContext } from './lib/measure.js';
 import { sleep } from './lib/system.js';
 import { measureAt } from './latency.js';
-import { startScriptLog, stopScriptLog } from './lib/redis-footprint.js';
-import { scriptNames } from './lib/script-names.js';
-
-/** BENCH_REDIS_SCRIPTS=1: log Redis time by script for each paced run (see redis.ts). */
-const SCRIPT_LOG = process.env['BENCH_REDIS_SCRIPTS'] === '1';
+import { SCRIPT_LOG, startScriptLog, stopScriptLog } from './lib/redis-footprint.js';
 
 async function scriptLogged<T>(
   ctx: BenchContext,
@@ -19,8 +15,7 @@ async function scriptLogged<T>(
 ): Promise<T> {
   if (SCRIPT_LOG) await startScriptLog(ctx.redis.client);
   const out = await run();
-  if (SCRIPT_LOG)
-    ctx.log(`  by script, ${what}: ${(await stopScriptLog(ctx.redis.client, scriptNames(), n)).join(', ')}`);
+  if (SCRIPT_LOG) ctx.log(`  by script, ${what}: ${(await stopScriptLog(ctx.redis.client, n)).join(', ')}`);
   return out;
 }
 
@@ -66,9 +61,7 @@ export async function pacedRedisCpu(ctx: BenchContext, receipts: number): Promis
     SCRIPT_LOG ? () => startScriptLog(ctx.redis.client) : undefined,
   );
   if (SCRIPT_LOG)
-    ctx.log(
-      `  by script, BullMQ alone: ${(await stopScriptLog(ctx.redis.client, scriptNames(), receipts)).join(', ')}`,
-    );
+    ctx.log(`  by script, BullMQ alone: ${(await stopScriptLog(ctx.redis.client, receipts)).join(', ')}`);
   ctx.log(`  ${b.cpuUsPerItem.redis} µs Redis CPU per job`);
   ctx.log(`redis: daemon at ${PACED_RATE}/s, ${receipts} receipts`);
   const daemon = await daemonAt(ctx, PACED_RATE, (receipts / PACED_RATE) * 1000);

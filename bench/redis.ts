@@ -17,6 +17,7 @@ import {
   retainedJobs,
   streamLength,
   usedMemory,
+  SCRIPT_LOG,
   startScriptLog,
   stopScriptLog,
   type Footprint,
@@ -24,12 +25,9 @@ import {
 } from './lib/redis-footprint.js';
 import type { Figure, ScenarioResult } from './lib/report.js';
 import { round } from './lib/system.js';
-import { scriptNames } from './lib/script-names.js';
 import { pinRedis } from './lib/pin.js';
 import { PACED_RATE, pacedRedisCpu } from './redis-paced.js';
 
-/** BENCH_REDIS_SCRIPTS=1: split Redis time by script (SLOWLOG); the log itself costs Redis CPU. */
-const SCRIPT_LOG = process.env['BENCH_REDIS_SCRIPTS'] === '1';
 /** BENCH_REDIS_SHARED_CORES=1: leave redis-server sharing cores with everything else. */
 const SHARED_CORES = process.env['BENCH_REDIS_SHARED_CORES'] === '1';
 
@@ -147,7 +145,7 @@ async function measure(
       if (SCRIPT_LOG) await startScriptLog(ctx.redis.client);
     },
   );
-  const bullScripts = SCRIPT_LOG ? await stopScriptLog(ctx.redis.client, scriptNames(), receipts) : [];
+  const bullScripts = SCRIPT_LOG ? await stopScriptLog(ctx.redis.client, receipts) : [];
   const bullReads = (await readsProcessed(ctx.redis.client)) / receipts;
   const bullStats = await commandStats(ctx.redis.client);
   const bullCommands = topCommands(bullStats, receipts);
@@ -177,7 +175,7 @@ async function measure(
       if (SCRIPT_LOG) await startScriptLog(ctx.redis.client);
     },
   });
-  const daemonScripts = SCRIPT_LOG ? await stopScriptLog(ctx.redis.client, scriptNames(), receipts) : [];
+  const daemonScripts = SCRIPT_LOG ? await stopScriptLog(ctx.redis.client, receipts) : [];
   const daemonReads = (await readsProcessed(ctx.redis.client)) / receipts;
   const daemonStats = await commandStats(ctx.redis.client);
   const daemonCommands = topCommands(daemonStats, receipts);

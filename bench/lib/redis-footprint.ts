@@ -2,6 +2,7 @@
 // the drop is that kind's share (its keys, values, expiry entries and allocator rounding). What no kind
 // claims (hash-table slack that Redis has not shrunk yet, clients, other keys) is reported as the rest.
 import type { Redis } from 'ioredis';
+import { scriptNames } from './script-names.js';
 import { sleep } from './system.js';
 
 export interface Kind {
@@ -110,20 +111,19 @@ export async function readsProcessed(redis: Redis): Promise<number> {
 }
 
 /**
- * Opt-in (BENCH_REDIS_SCRIPTS=1): logs every command in SLOWLOG, so Redis time can be split by script.
- * The log costs Redis CPU itself, so runs with it on are for diagnosis, not for the figures.
+ * BENCH_REDIS_SCRIPTS=1: every command goes to SLOWLOG, so Redis time can be split by script. The log costs
+ * Redis CPU itself, so runs with it on are for diagnosis, not for the figures.
  */
+export const SCRIPT_LOG = process.env['BENCH_REDIS_SCRIPTS'] === '1';
+
 export async function startScriptLog(redis: Redis): Promise<void> {
   await redis.config('SET', 'slowlog-log-slower-than', '0', 'slowlog-max-len', '400000');
   await redis.slowlog('RESET');
 }
 
 /** Per script (by name where known) and other command: µs and calls per receipt, then the log is off. */
-export async function stopScriptLog(
-  redis: Redis,
-  names: ReadonlyMap<string, string>,
-  receipts: number,
-): Promise<string[]> {
+export async function stopScriptLog(redis: Redis, receipts: number): Promise<string[]> {
+  const names = scriptNames();
   const entries = (await redis.call('SLOWLOG', 'GET', '-1')) as [number, number, number, string[]][];
   await redis.config('SET', 'slowlog-log-slower-than', '10000', 'slowlog-max-len', '128');
   await redis.slowlog('RESET');
