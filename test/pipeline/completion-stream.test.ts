@@ -67,3 +67,30 @@ test('commit records every handler that ran, releases only its own leases, and m
   assert.equal((await store.claim('b', 'k1', 10_000)).state, 'done');
   assert.equal((await store.claim('c', 'k1', 10_000)).state, 'claimed');
 });
+
+test('entries appended in waves while the reader waits between reads all reach their waiters', async () => {
+  const prefix = uniquePrefix('waves');
+  const poller = createPipeline([], { prefix, workers: false, sweepMs: 600_000 }).pipeline;
+  open.push(poller);
+  await poller.waitUntilReady();
+  const ids = Array.from({ length: 4 }, (_, w) => Array.from({ length: 5 }, (_, j) => `wave-${w}-${j}`));
+  const waits = ids.flat().map(id => poller.completions!.wait('ChatAppStatus', id));
+  // Let the waiters' own marker checks pass first: only the stream can answer them.
+  await new Promise(resolve => setTimeout(resolve, 50));
+  const store = new IdempotencyStore(client(), new KeySpace(prefix), 60);
+  for (const wave of ids) {
+    await Promise.all(
+      wave.map(jobId => store.commit([], { type: 'ChatAppStatus', jobId, outcome: 'completed' })),
+    );
+    // Shorter than the reader's pause after a read, so the next wave lands while it waits.
+    await new Promise(resolve => setTimeout(resolve, 3));
+  }
+  const outcomes = await Promise.race([
+    Promise.all(waits),
+    new Promise(resolve => setTimeout(() => resolve('not every completion within 10 s'), 10_000)),
+  ]);
+  assert.deepEqual(
+    outcomes,
+    ids.flat().map(() => 'completed'),
+  );
+});
