@@ -109,7 +109,6 @@ async function serve({ redisUrl, receiverOnly, groupCommit }: ServeOptions): Pro
           types: MESSAGE_TYPES,
           parseInbound: r => parsedMessageFor('ChatAppInbound', r),
         },
-    maxWaitMs: 60_000,
   });
   await pipeline.waitUntilReady();
   const server = createHttpServer({

@@ -21,7 +21,7 @@ export interface CeilingBullmqConfig {
   readonly concurrency: number;
   /** Offer the jobs at this rate (addBulk every 20 ms) instead of as fast as Redis takes them. */
   readonly ratePerSecond?: number;
-  /** Also claim and commit each job's idempotency record and finished marker, as the daemon's workers do. */
+  /** Also claim and commit each job's idempotency record and completion entry, as the daemon's workers do. */
   readonly withRecords?: boolean;
 }
 

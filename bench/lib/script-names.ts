@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import * as bullmqScripts from 'bullmq/dist/esm/scripts/index.js';
 import * as recordScripts from '../../src/pipeline/record-scripts.js';
+import { JOB_STATES } from '../../src/pipeline/job-states.js';
 
 const sha1 = (lua: string): string => createHash('sha1').update(lua).digest('hex');
 
@@ -13,5 +14,6 @@ export function scriptNames(): Map<string, string> {
   for (const [name, lua] of Object.entries(recordScripts)) {
     if (typeof lua === 'string') out.set(sha1(lua), `cams ${name}`);
   }
+  out.set(sha1(JOB_STATES), 'cams JOB_STATES');
   return out;
 }

@@ -38,7 +38,6 @@ export function daemonPipeline(config: AppConfig, topology: Topology, deps: Daem
         }
       : undefined,
     completions: config.role !== 'worker',
-    maxWaitMs: config.smq.maxLeaseMs,
   });
 }
 

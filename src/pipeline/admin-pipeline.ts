@@ -32,7 +32,6 @@ export async function openAdminPipeline(
     logger: silentLogger(),
     shutdown: new AbortController().signal,
     completions: opts.completions ?? false,
-    maxWaitMs: 60_000,
   });
   try {
     await waitReady(pipeline.redis, timeoutMs);

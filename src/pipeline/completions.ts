@@ -1,8 +1,10 @@
 import type { RedisClient } from '../redis/connection.js';
-import { MESSAGE_TYPES, type MessageType } from '../receipts/types.js';
+import type { MessageType } from '../receipts/types.js';
 import type { ErrorReporter } from '../observability/error-reporter.js';
 import type { FailedJobs } from './failed-jobs.js';
-import type { JobRef, KeySpace, PartitionKeys } from './keys.js';
+import type { JobStates } from './job-states.js';
+import type { JobRef, KeySpace } from './keys.js';
+import { RecentOutcomes } from './recent-outcomes.js';
 import type { CompletionSource, JobOutcome } from '../contracts/pipeline.js';
 import { sleep } from '../util/async.js';
 import { parseCompletion } from './completion-entry.js';
@@ -18,7 +20,15 @@ export class JobLostError extends Error {
 interface Waiter {
   readonly resolve: (outcome: JobOutcome) => void;
   readonly reject: (err: unknown) => void;
-  readonly sinceMs: number;
+}
+
+/** The waiters of one job, and when Redis is next asked about it. */
+interface Waiting {
+  readonly ref: JobRef;
+  readonly list: Waiter[];
+  checkAtMs: number;
+  /** BullMQ did not hold the job at the last look: missing twice in a row means lost. */
+  missing: boolean;
 }
 
 export interface CompletionOptions {
@@ -32,7 +42,12 @@ export interface CompletionOptions {
   readonly errors: ErrorReporter;
   /** Parks the receipt of a failed job BullMQ failed on its own, before a poller may delete its message. */
   readonly failedJobs: Pick<FailedJobs, 'settle'>;
-  /** How often waiters are re-checked against Redis, covering entries missed during a reconnect. */
+  /** BullMQ's job states, for waits the stream has not answered. */
+  readonly states: Pick<JobStates, 'of'>;
+  /**
+   * How often waiters are re-checked against Redis, covering entries missed during a reconnect. The first
+   * look comes after a fifth of it, for a wait on a job that had finished before.
+   */
   readonly sweepIntervalMs?: number;
 }
 
@@ -49,19 +64,20 @@ const GATHER_MS = 10;
  * per finished job: type, job id, outcome; see WorkerPool), so it works whether the worker is in this
  * process or on another host. One reader fans entries out to waiting pollers through a map, instead of
  * a listener per job, and it reads only completions, not BullMQ's whole event stream (several events
- * per job). A waiter registered after its job already finished is answered from the finished markers,
- * read with one MGET per tick; a periodic sweep re-checks old waiters against BullMQ's own state.
+ * per job). A waiter registered just after its job's entry went by is answered from the entries read
+ * lately; a sweep asks BullMQ's own job state about waits the stream has not answered.
  */
 export class BullMqCompletions implements CompletionSource {
-  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly waiters = new Map<string, Waiting>();
+  private readonly recent = new RecentOutcomes();
   private readonly readers: RedisClient[] = [];
   private readonly reading: Promise<void>;
   private readonly ready: Promise<void>;
   private markReady: () => void = () => undefined;
-  private readonly pendingChecks = new Map<string, JobRef>();
-  private checkScheduled = false;
   private closed = false;
   private readonly sweepTimer: NodeJS.Timeout;
+  private readonly sweepIntervalMs: number;
+  private readonly firstLookMs: number;
 
   constructor(private readonly opts: CompletionOptions) {
     const streams = opts.keys.partitions.map(p => p.finishedStream);
@@ -73,8 +89,9 @@ export class BullMqCompletions implements CompletionSource {
       };
     });
     this.reading = Promise.all(groups.map(g => this.read(g))).then(() => undefined);
-    const interval = opts.sweepIntervalMs ?? 5000;
-    this.sweepTimer = setInterval(() => this.sweep(interval), interval);
+    this.sweepIntervalMs = opts.sweepIntervalMs ?? 5000;
+    this.firstLookMs = Math.max(1, Math.round(this.sweepIntervalMs / 5));
+    this.sweepTimer = setInterval(() => this.sweep(), this.firstLookMs);
     this.sweepTimer.unref();
   }
 
@@ -89,10 +106,15 @@ export class BullMqCompletions implements CompletionSource {
         return;
       }
       const key = waiterKey(messageType, jobId);
+      const known = this.recent.get(key);
+      if (known) {
+        resolve(known);
+        return;
+      }
+      const ref = { type: messageType, jobId };
       if (!signal) {
         // The common case (pollers): no listener to remove, so no wrappers to build.
-        this.addWaiter(key, { resolve, reject, sinceMs: Date.now() });
-        this.scheduleCheck(messageType, jobId);
+        this.addWaiter(key, ref, { resolve, reject });
         return;
       }
       const waiter: Waiter = {
@@ -104,22 +126,26 @@ export class BullMqCompletions implements CompletionSource {
           signal.removeEventListener('abort', onAbort);
           reject(err);
         },
-        sinceMs: Date.now(),
       };
       const onAbort = () => {
         this.removeWaiter(key, waiter);
         reject(signal.reason ?? new DOMException('aborted', 'AbortError'));
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      this.addWaiter(key, waiter);
-      this.scheduleCheck(messageType, jobId);
+      this.addWaiter(key, ref, waiter);
     });
   }
 
-  private addWaiter(key: string, waiter: Waiter): void {
-    const list = this.waiters.get(key);
-    if (list) list.push(waiter);
-    else this.waiters.set(key, [waiter]);
+  private addWaiter(key: string, ref: JobRef, waiter: Waiter): void {
+    const waiting = this.waiters.get(key);
+    if (waiting) waiting.list.push(waiter);
+    else
+      this.waiters.set(key, {
+        ref,
+        list: [waiter],
+        checkAtMs: Date.now() + this.firstLookMs,
+        missing: false,
+      });
   }
 
   async close(): Promise<void> {
@@ -137,8 +163,8 @@ export class BullMqCompletions implements CompletionSource {
     let lastIds: string[] | undefined;
     while (!this.closed) {
       try {
-        // Start after the newest entry: older ones concern waiters that do not exist yet, and the finished
-        // markers answer those. Ready once the position is pinned, so no later entry can be missed.
+        // Start after the newest entry: older ones concern jobs that finished before any wait here, and the
+        // sink finds those in BullMQ's state. Ready once the position is pinned, so no later entry is missed.
         if (lastIds === undefined) {
           const tops = await Promise.all(streams.map(s => reader.xrevrange(s, '+', '-', 'COUNT', 1)));
           lastIds = tops.map(([top]) => top?.[0] ?? '0-0');
@@ -176,110 +202,67 @@ export class BullMqCompletions implements CompletionSource {
       for (const [id, fields] of entries) {
         lastIds[at] = id;
         const entry = parseCompletion(fields);
-        if (entry) this.settle(entry.type, entry.jobId, entry.outcome);
+        if (entry) this.heard(entry.type, entry.jobId, entry.outcome);
       }
     }
     return read;
   }
 
+  private heard(type: MessageType, jobId: string, outcome: JobOutcome): void {
+    this.recent.remember(waiterKey(type, jobId), outcome);
+    this.settle(type, jobId, outcome);
+  }
+
   private settle(type: MessageType, jobId: string, outcome: JobOutcome | 'lost'): void {
     const key = waiterKey(type, jobId);
-    const list = this.waiters.get(key);
-    if (!list) return;
+    const waiting = this.waiters.get(key);
+    if (!waiting) return;
     this.waiters.delete(key);
-    for (const w of list) {
+    for (const w of waiting.list) {
       if (outcome === 'lost') w.reject(new JobLostError(jobId));
       else w.resolve(outcome);
     }
   }
 
   private removeWaiter(key: string, waiter: Waiter): void {
-    const list = this.waiters.get(key);
-    if (!list) return;
-    const rest = list.filter(w => w !== waiter);
-    if (rest.length > 0) this.waiters.set(key, rest);
-    else this.waiters.delete(key);
+    const waiting = this.waiters.get(key);
+    if (!waiting) return;
+    const at = waiting.list.indexOf(waiter);
+    if (at >= 0) waiting.list.splice(at, 1);
+    if (waiting.list.length === 0) this.waiters.delete(key);
   }
 
-  private scheduleCheck(type: MessageType, jobId: string): void {
-    this.pendingChecks.set(waiterKey(type, jobId), { type, jobId });
-    if (this.checkScheduled) return;
-    this.checkScheduled = true;
-    setImmediate(() => {
-      this.checkScheduled = false;
-      const batch = [...this.pendingChecks.values()];
-      this.pendingChecks.clear();
-      void this.checkMarkers(batch);
-    });
+  /** Waits due for a look at BullMQ's state: a fifth of the sweep interval old, then every interval. */
+  private sweep(): void {
+    const now = Date.now();
+    const due: Waiting[] = [];
+    for (const waiting of this.waiters.values()) {
+      if (waiting.checkAtMs > now) continue;
+      waiting.checkAtMs = now + this.sweepIntervalMs;
+      due.push(waiting);
+    }
+    if (due.length > 0) void this.check(due);
   }
 
   /**
-   * The job may have finished before its waiter registered (a duplicate of a receipt already processed):
-   * its finished marker says so. One MGET for every waiter registered in this tick. A job that is not
-   * finished yet will append its entry later, when the waiter is already there to see it.
+   * One Lua call per partition for every due wait. A job in the failed set counts as dead-lettered only once
+   * its receipt is parked (FailedJobs parks it when BullMQ failed it on its own). A job BullMQ does not hold
+   * at two looks in a row is lost (Redis lost its data): its entry, if it had finished, came long before.
    */
-  private async checkMarkers(jobs: readonly JobRef[]): Promise<void> {
-    if (jobs.length === 0) return;
-    // One MGET per partition: an MGET across slots is CROSSSLOT on a cluster.
-    await Promise.all(
-      [...this.opts.keys.groupByJob(jobs)].map(async ([part, list]) => {
-        let values: (string | null)[];
-        try {
-          values = await this.opts.redis.mget(list.map(j => part.finished(j.type, j.jobId)));
-        } catch {
-          return; // Redis away: the sweep tries again.
-        }
-        list.forEach(({ type, jobId }, i) => {
-          const fin = values[i];
-          if (fin === 'completed' || fin === 'dead_lettered') this.settle(type, jobId, fin);
-        });
-      }),
-    );
-  }
-
-  private sweep(olderThanMs: number): void {
-    const cutoff = Date.now() - olderThanMs;
-    const stale: JobRef[] = [];
-    for (const [key, list] of this.waiters) {
-      if ((list[0]?.sinceMs ?? Infinity) > cutoff) continue;
-      const type = MESSAGE_TYPES.find(t => key.startsWith(t + '|'));
-      if (type) stale.push({ type, jobId: key.slice(type.length + 1) });
-    }
-    if (stale.length > 0) void this.check(stale);
-  }
-
-  /**
-   * For old waiters, one pipelined round trip: finished marker, completed set, failed set, job hash. The
-   * marker is the processor's own word and comes first; a job in the failed set counts as dead-lettered only
-   * once its receipt is parked (FailedJobs parks it when BullMQ failed it on its own).
-   */
-  private async check(jobs: readonly JobRef[]): Promise<void> {
-    await Promise.all([...this.opts.keys.groupByJob(jobs)].map(([part, list]) => this.checkIn(part, list)));
-  }
-
-  private async checkIn(part: PartitionKeys, jobs: readonly JobRef[]): Promise<void> {
-    const pipeline = this.opts.redis.pipeline();
-    for (const { type, jobId } of jobs) {
-      pipeline.get(part.finished(type, jobId));
-      pipeline.zscore(part.bull(type, 'completed'), jobId);
-      pipeline.zscore(part.bull(type, 'failed'), jobId);
-      pipeline.exists(part.bull(type, jobId));
-    }
-    let replies: [Error | null, unknown][] | null;
+  private async check(due: readonly Waiting[]): Promise<void> {
+    let states;
     try {
-      replies = await pipeline.exec();
+      states = await this.opts.states.of(due.map(w => w.ref));
     } catch {
-      return; // Redis away: the sweep tries again.
+      return; // Redis away: the next sweep looks again.
     }
-    if (!replies) return;
-    jobs.forEach(({ type, jobId }, i) => {
-      const answers = replies.slice(i * 4, i * 4 + 4);
-      if (answers.some(([err]) => err)) return; // unknown: the next sweep looks again
-      const [fin, completed, failed, exists] = answers.map(r => r[1]);
-      if (fin === 'completed' || fin === 'dead_lettered') this.settle(type, jobId, fin);
-      else if (completed !== null) this.settle(type, jobId, 'completed');
-      else if (failed !== null) void this.settleFailed(type, jobId);
-      else if (exists === 0) this.settle(type, jobId, 'lost');
+    due.forEach((waiting, i) => {
+      const { type, jobId } = waiting.ref;
+      const state = states[i];
+      if (state === 'completed' || state === 'dead_lettered') this.settle(type, jobId, state);
+      else if (state === 'failed') void this.settleFailed(type, jobId);
+      else if (state === 'missing' && waiting.missing) this.settle(type, jobId, 'lost');
+      waiting.missing = state === 'missing';
     });
   }
 

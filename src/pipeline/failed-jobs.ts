@@ -18,12 +18,11 @@ export function parkedReason(entryId: string, error: string): string {
 }
 
 // Marks a failed job as parked (only while it is still in the failed set, so no stray hash is created) and
-// tells pollers it finished. KEYS = failed set, job hash, finished marker, completion stream;
-// ARGV = jobId, failedReason, marker ttl, stream maxLen, type.
+// tells pollers it finished. KEYS = failed set, job hash, completion stream; ARGV = jobId, failedReason,
+// stream maxLen, type.
 const MARK_PARKED = `
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then redis.call('HSET', KEYS[2], 'failedReason', ARGV[2]) end
-redis.call('SET', KEYS[3], 'dead_lettered', 'EX', ARGV[3])
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 't', ARGV[5], 'j', ARGV[1], 'o', 'dead_lettered')
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[4], 'j', ARGV[1], 'o', 'dead_lettered')
 return 1`;
 
 interface MarkCommand {
@@ -42,7 +41,6 @@ export interface FailedJobsOptions {
   readonly deadLetters: DeadLetterSink;
   readonly logger: Logger;
   readonly errors: ErrorReporter;
-  readonly markerTtlSeconds: number;
   readonly streamMaxLen: number;
   /** How long `watch` waits before trying again when Redis failed. */
   readonly retryMs?: number;
@@ -55,14 +53,14 @@ export interface FailedJobsOptions {
  * process that finds it parks it once, before any poller may delete its SMQ message.
  */
 export class FailedJobs implements FailedJobWatch {
-  readonly #marker: MarkCommand;
+  readonly #scripts: MarkCommand;
   /** Jobs `watch` could not settle yet (Redis away), tried again every `retryMs`. */
   readonly #retries = new Map<string, { type: MessageType; jobId: string; part?: PartitionKeys }>();
   #retryTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: FailedJobsOptions) {
-    opts.redis.defineCommand('camsMarkParked', { numberOfKeys: 4, lua: MARK_PARKED });
-    this.#marker = opts.redis as unknown as MarkCommand;
+    opts.redis.defineCommand('camsMarkParked', { numberOfKeys: 3, lua: MARK_PARKED });
+    this.#scripts = opts.redis as unknown as MarkCommand;
   }
 
   /** 'dead_lettered' when the job is in the failed set (its receipt parked, now if not before); else undefined. */
@@ -110,14 +108,12 @@ export class FailedJobs implements FailedJobWatch {
 
   /** In the job's queue's partition (one slot): where pollers of that layout look. */
   async #mark(part: PartitionKeys, type: MessageType, jobId: string, failedReason: string): Promise<void> {
-    await this.#marker.camsMarkParked(
+    await this.#scripts.camsMarkParked(
       part.bull(type, 'failed'),
       part.bull(type, jobId),
-      part.finished(type, jobId),
       part.finishedStream,
       jobId,
       failedReason,
-      this.opts.markerTtlSeconds,
       this.opts.streamMaxLen,
       type,
     );

@@ -26,7 +26,7 @@ export interface Ran {
   readonly token: string;
 }
 
-/** A job that finished, for its finished marker and completion stream entry (read by pollers). */
+/** A job that finished, for its completion stream entry (read by pollers). */
 export interface Finished {
   readonly type: MessageType;
   readonly jobId: string;
@@ -34,8 +34,6 @@ export interface Finished {
 }
 
 export interface FinishedRecords {
-  /** Keep finished markers at least as long as a poller may wait on a job. */
-  readonly ttlSeconds: number;
   /** Approximate length the completion stream is trimmed to. */
   readonly streamMaxLen: number;
 }
@@ -87,7 +85,7 @@ export class IdempotencyStore {
     private readonly redis: RedisClient,
     private readonly keys: KeySpace,
     private readonly ttlSeconds: number,
-    private readonly finished: FinishedRecords = { ttlSeconds: 4200, streamMaxLen: 100_000 },
+    private readonly finished: FinishedRecords = { streamMaxLen: 100_000 },
   ) {
     // EVALSHA after the first call: the scripts are sent once per connection, not per receipt.
     redis.defineCommand('camsClaim', { lua: CLAIM });
@@ -186,8 +184,8 @@ export class IdempotencyStore {
   }
 
   /**
-   * One script call per partition. An attempt whose records and finished marker share a partition (the
-   * default dedupe key) is one call; otherwise its records are written first and its marker after, so a
+   * One script call per partition. An attempt whose records and completion entry share a partition (the
+   * default dedupe key) is one call; otherwise its records are written first and its entry after, so a
    * poller never sees a job finished before its handlers are recorded.
    */
   private async sendCommits(commits: readonly Commit[]): Promise<void[]> {
@@ -227,7 +225,6 @@ export class IdempotencyStore {
     const args: (string | number | Buffer)[] = [
       this.bucketSeconds,
       this.ttlSeconds,
-      this.finished.ttlSeconds,
       this.finished.streamMaxLen,
       dual,
     ];
@@ -239,7 +236,7 @@ export class IdempotencyStore {
         args.push(recordDigest(r.dedupeKey), r.token);
       }
       if (finished) {
-        keys.push(part.finished(finished.type, finished.jobId), part.finishedStream);
+        keys.push(part.finishedStream);
         args.push(finished.outcome, finished.type, finished.jobId);
       }
     }

@@ -40,7 +40,7 @@ export interface JobRef {
   readonly jobId: string;
 }
 
-/** The keys of one partition: its BullMQ queues, records, leases, finished markers and completion stream. */
+/** The keys of one partition: its BullMQ queues, records, leases and completion stream. */
 export class PartitionKeys {
   constructor(
     /** BullMQ's prefix for this partition's queues. */
@@ -64,11 +64,6 @@ export class PartitionKeys {
   /** Held while a handler runs for a receipt, so two workers never run it at once. */
   lock(handler: string, dedupeKey: string): string {
     return `${this.prefix}:lock:${handler}:${dedupeKey}`;
-  }
-
-  /** Written when a job finishes, so a poller can tell "finished and removed" from "lost with Redis data". */
-  finished(type: MessageType, jobId: string): string {
-    return `${this.prefix}:fin:${type}:${jobId}`;
   }
 
   /** The stream workers append one entry to per finished job (type, job id, outcome), read by pollers. */
@@ -108,7 +103,7 @@ export class KeySpace {
     return groups;
   }
 
-  /** The partition holding a job (its queue, finished marker and stream entry). */
+  /** The partition holding a job (its queue and stream entry). */
   ofJob(jobId: string): PartitionKeys {
     return this.at(jobPartition(jobId, this.partitions.length));
   }

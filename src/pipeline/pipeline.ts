@@ -6,6 +6,7 @@ import { ErrorReporter } from '../observability/error-reporter.js';
 import { DeadLetterStore } from './dead-letter-store.js';
 import { FailedJobs } from './failed-jobs.js';
 import { IdempotencyStore } from './idempotency.js';
+import { JobStates } from './job-states.js';
 import { KeySpace } from './keys.js';
 import { ReceiptProcessor } from './processor.js';
 import { SerialLeases, wakeJob } from './serialize.js';
@@ -44,8 +45,6 @@ export interface PipelineOptions {
   };
   /** Listen for job completions here (a poller waits on them before deleting from SMQ). */
   readonly completions?: boolean;
-  /** How long a poller may wait on one job: finished markers are kept at least this long. */
-  readonly maxWaitMs: number;
   /** Give up on Redis after this long when storing receipts. */
   readonly storeTimeoutMs?: number;
   /** How often unfinished waits are re-checked against Redis. */
@@ -59,6 +58,7 @@ export class Pipeline {
   readonly redis: RedisClient;
   readonly topology: Topology | undefined;
   readonly queues: ReceiptQueues;
+  readonly jobStates: JobStates;
   readonly sink: BullMqReceiptSink;
   readonly deadLetters: DeadLetterStore;
   readonly idempotency: IdempotencyStore;
@@ -75,16 +75,13 @@ export class Pipeline {
     this.redis = this.track(producerConnection(opts.redis));
     this.redis.on('error', () => undefined);
     this.queues = new ReceiptQueues(this.redis, this.keys, opts.config);
-    this.sink = new BullMqReceiptSink(this.queues, this.redis, this.keys, {
+    this.jobStates = new JobStates(this.redis, this.keys);
+    this.sink = new BullMqReceiptSink(this.queues, this.redis, this.keys, this.jobStates, {
       storeTimeoutMs: opts.storeTimeoutMs ?? 2000,
     });
     this.deadLetters = new DeadLetterStore(this.redis, this.keys);
     this.errors = new ErrorReporter({ logger: opts.logger });
-    // Finished markers outlive the longest a poller may wait on a job.
-    const finished = {
-      ttlSeconds: Math.ceil(opts.maxWaitMs / 1000) + 600,
-      streamMaxLen: opts.config.eventsMaxLen,
-    };
+    const finished = { streamMaxLen: opts.config.eventsMaxLen };
     this.idempotency = new IdempotencyStore(
       this.redis,
       this.keys,
@@ -103,14 +100,13 @@ export class Pipeline {
     return conn;
   }
 
-  private createFailedJobs(finished: { ttlSeconds: number; streamMaxLen: number }): FailedJobs {
+  private createFailedJobs(finished: { streamMaxLen: number }): FailedJobs {
     return new FailedJobs({
       redis: this.redis,
       keys: this.keys,
       deadLetters: this.deadLetters,
       logger: this.opts.logger,
       errors: this.errors,
-      markerTtlSeconds: finished.ttlSeconds,
       streamMaxLen: finished.streamMaxLen,
     });
   }
@@ -123,6 +119,7 @@ export class Pipeline {
       readerPerPartition: this.opts.redis.cluster.nodes.length > 0,
       errors: this.errors,
       failedJobs: this.failedJobs,
+      states: this.jobStates,
       sweepIntervalMs: this.opts.completionSweepMs,
     });
   }

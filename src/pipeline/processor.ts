@@ -49,8 +49,8 @@ const LEASE_MARGIN_MS = 5_000;
 /** Retries of a commit start this short and double up to the max. */
 const COMMIT_RETRY_BASE_MS = 50;
 const COMMIT_RETRY_MAX_MS = 500;
-/** How long a commit of only the finished marker (no lease to respect) is retried. */
-const MARKER_RETRY_MS = 5_000;
+/** How long a commit of only the completion entry (no lease to respect) is retried. */
+const ENTRY_RETRY_MS = 5_000;
 
 /**
  * Runs every handler registered for a receipt's type, each at most once per dedupe key. Handlers
@@ -185,7 +185,7 @@ export class ReceiptProcessor {
    */
   private async commit(ran: readonly LeasedRun[], finished?: Finished): Promise<void> {
     const deadline =
-      ran.length > 0 ? Math.min(...ran.map(r => r.leaseEndsAtMs)) : Date.now() + MARKER_RETRY_MS;
+      ran.length > 0 ? Math.min(...ran.map(r => r.leaseEndsAtMs)) : Date.now() + ENTRY_RETRY_MS;
     for (let waitMs = COMMIT_RETRY_BASE_MS; ; waitMs = Math.min(waitMs * 2, COMMIT_RETRY_MAX_MS)) {
       try {
         await this.opts.idempotency.commit(ran, finished);

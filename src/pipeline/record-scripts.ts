@@ -166,16 +166,15 @@ end
 
 /**
  * Commits several attempts. Each records every handler that ran (its record; its lease released only if
- * still ours) and, when its job finished, the job's finished marker and completion stream entry.
- * ARGV = bucketSeconds, windowSeconds, markerTtl, streamMaxLen, dual (0/1: also write the previous layout's
- * key, while a rolling upgrade may still run old processes), then per attempt: n, finished (0/1),
- * (digest, token) × n [, outcome, type, jobId]; KEYS per attempt: (meta, lease[, legacy while dual]) × n
- * [, marker, stream].
+ * still ours) and, when its job finished, the job's completion stream entry.
+ * ARGV = bucketSeconds, windowSeconds, streamMaxLen, dual (0/1: also write the previous layout's key, while
+ * a rolling upgrade may still run old processes), then per attempt: n, finished (0/1), (digest, token) × n
+ * [, outcome, type, jobId]; KEYS per attempt: (meta, lease[, legacy while dual]) × n [, stream].
  */
 export const COMMIT = `${COMMON}${RECORD}
-local markerTtl, maxLen, dual = ARGV[3], ARGV[4], ARGV[5] == '1'
+local maxLen, dual = ARGV[3], ARGV[4] == '1'
 local stride = dual and 3 or 2
-local a, k = 6, 1
+local a, k = 5, 1
 while a <= #ARGV do
   local n = tonumber(ARGV[a])
   local finished = ARGV[a + 1] == '1'
@@ -188,9 +187,8 @@ while a <= #ARGV do
     a = a + 2
   end
   if finished then
-    redis.call('SET', KEYS[k], ARGV[a], 'EX', markerTtl)
-    redis.call('XADD', KEYS[k + 1], 'MAXLEN', '~', maxLen, '*', 't', ARGV[a + 1], 'j', ARGV[a + 2], 'o', ARGV[a])
-    k = k + 2
+    redis.call('XADD', KEYS[k], 'MAXLEN', '~', maxLen, '*', 't', ARGV[a + 1], 'j', ARGV[a + 2], 'o', ARGV[a])
+    k = k + 1
     a = a + 3
   end
 end

@@ -85,7 +85,7 @@ function envelopesOf(entry: DeadLetterEntry): ReceiptEnvelope[] | string {
   return envelopes.length > 0 ? envelopes : 'the body holds no receipt';
 }
 
-/** Removes a finished job with this id (and its finished marker), so the id can carry the replay. */
+/** Removes a finished job with this id, so the id can carry the replay. */
 async function clearFinishedJob(pipeline: Pipeline, type: MessageType, jobId: string): Promise<void> {
   const job = await pipeline.queues.forJob(type, jobId).getJob(jobId);
   if (job) {
@@ -94,7 +94,6 @@ async function clearFinishedJob(pipeline: Pipeline, type: MessageType, jobId: st
     if (state !== 'completed' && state !== 'failed') return;
     await job.remove();
   }
-  await pipeline.redis.del(pipeline.keys.ofJob(jobId).finished(type, jobId));
 }
 
 /** Each replayed result with how its jobs ended, or `timeout` for a job still unfinished after `timeoutMs`. */

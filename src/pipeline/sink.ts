@@ -2,7 +2,8 @@ import type { RedisClient } from '../redis/connection.js';
 import { StoreError } from '../errors.js';
 import { defaultDedupeKey, jobIdFor } from '../receipts/dedupe.js';
 import type { ReceiptJobData } from './job.js';
-import type { KeySpace, PartitionKeys } from './keys.js';
+import type { KeySpace } from './keys.js';
+import type { JobStates } from './job-states.js';
 import type { ReceiptQueue, ReceiptQueues } from './queues.js';
 import type { ReceiptEnvelope } from '../receipts/envelope.js';
 import type { ReceiptSink, StoreProbe, SubmitResult } from '../contracts/pipeline.js';
@@ -18,29 +19,31 @@ export interface BullMqSinkOptions {
 
 /**
  * Adds receipts to BullMQ with a job id derived from the dedupe key, so duplicates and redeliveries
- * collapse into one job. One bulk call per message type and batch, then one MGET of the finished markers
- * tells which receipts belong to a job that had already finished (duplicates the caller need not wait for).
+ * collapse into one job. One bulk call per message type and batch, then one look at BullMQ's own job
+ * states tells which receipts belong to a job that had already finished (duplicates the caller need not
+ * wait for).
  */
 export class BullMqReceiptSink implements ReceiptSink, StoreProbe {
   constructor(
     private readonly queues: ReceiptQueues,
     private readonly redis: RedisClient,
     private readonly keys: KeySpace,
+    private readonly states: JobStates,
     private readonly opts: BullMqSinkOptions,
   ) {}
 
   async submit(envelopes: readonly ReceiptEnvelope[]): Promise<SubmitResult[]> {
     const jobs = envelopes.map(toJob);
-    let markers: (string | null)[];
+    let finished: boolean[];
     try {
-      markers = await withTimeout(this.store(jobs), this.opts.storeTimeoutMs, this.noAnswer());
+      finished = await withTimeout(this.store(jobs), this.opts.storeTimeoutMs, this.noAnswer());
     } catch (err) {
       const why = isRedisFull(err) ? REDIS_FULL : errorMessage(err);
       throw new StoreError(`could not enqueue ${envelopes.length} receipt(s): ${why}`, {
         cause: err,
       });
     }
-    return jobs.map((j, i) => ({ jobId: j.jobId, finished: isFinished(markers[i]) }));
+    return jobs.map((j, i) => ({ jobId: j.jobId, finished: finished[i] === true }));
   }
 
   /** A small write, not a PING: a Redis that answers but refuses writes (maxmemory reached) is not back. */
@@ -62,46 +65,27 @@ export class BullMqReceiptSink implements ReceiptSink, StoreProbe {
   }
 
   /**
-   * One addBulk per (type, partition), then one MGET of the finished markers per partition: every key of
-   * a Redis call shares a slot.
+   * One addBulk per (type, partition): every key of a Redis call shares a slot. A job id BullMQ already
+   * holds adds nothing, so a duplicate is finished when BullMQ holds its job as completed or dead-lettered.
    */
-  private async store(jobs: readonly Job[]): Promise<(string | null)[]> {
+  private async store(jobs: readonly Job[]): Promise<boolean[]> {
     const byQueue = new Map<ReceiptQueue, Job[]>();
-    const byPartition = new Map<PartitionKeys, number[]>();
-    jobs.forEach((job, i) => {
-      const part = this.keys.ofJob(job.jobId);
-      const queue = this.queues.get(job.data.messageType, part);
-      pushTo(byQueue, queue, job);
-      pushTo(byPartition, part, i);
-    });
+    for (const job of jobs) {
+      pushTo(byQueue, this.queues.get(job.data.messageType, this.keys.ofJob(job.jobId)), job);
+    }
     await Promise.all(
       [...byQueue].map(([queue, list]) =>
         queue.addBulk(list.map(j => ({ name: j.data.messageType, data: j.data, opts: { jobId: j.jobId } }))),
       ),
     );
-    const markers: (string | null)[] = new Array<string | null>(jobs.length).fill(null);
-    await Promise.all(
-      [...byPartition].map(async ([part, indexes]) => {
-        const found = await this.redis.mget(
-          indexes.map(i => {
-            const job = jobs[i] as Job;
-            return part.finished(job.data.messageType, job.jobId);
-          }),
-        );
-        indexes.forEach((i, k) => (markers[i] = found[k] ?? null));
-      }),
-    );
-    return markers;
+    const states = await this.states.of(jobs.map(j => ({ type: j.data.messageType, jobId: j.jobId })));
+    return states.map(s => s === 'completed' || s === 'dead_lettered');
   }
 }
 
 interface Job {
   readonly jobId: string;
   readonly data: ReceiptJobData;
-}
-
-function isFinished(marker: string | null | undefined): boolean {
-  return marker === 'completed' || marker === 'dead_lettered';
 }
 
 function toJob(envelope: ReceiptEnvelope): Job {

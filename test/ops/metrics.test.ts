@@ -256,7 +256,6 @@ describe('metrics after a known workload through a real pipeline', () => {
         onJobFinished: e => metrics.jobFinished(e),
       },
       completions: true,
-      maxWaitMs: 60_000,
     });
     closers.push(() => pipeline.close());
     await pipeline.waitUntilReady();

@@ -39,10 +39,10 @@ test('a job finished by workers in another process reaches the poller through th
   assert.deepEqual(entries.at(-1)?.[1], ['t', 'ChatAppStatus', 'j', r!.jobId, 'o', 'completed']);
 });
 
-test('commit records every handler that ran, releases only its own leases, and marks the job finished', async () => {
+test('commit records every handler that ran, releases only its own leases, and announces the job finished', async () => {
   const redis = client();
   const keys = new KeySpace(uniquePrefix('commit'));
-  const store = new IdempotencyStore(redis, keys, 60, { ttlSeconds: 120, streamMaxLen: 1000 });
+  const store = new IdempotencyStore(redis, keys, 60, { streamMaxLen: 1000 });
   const a = await store.claim('a', 'k1', 10_000);
   const b = await store.claim('b', 'k1', 10_000);
   assert.ok(a.state === 'claimed' && b.state === 'claimed');
@@ -57,9 +57,13 @@ test('commit records every handler that ran, releases only its own leases, and m
   );
   assert.equal(await redis.exists(keys.at(0).lock('a', 'k1')), 0);
   assert.equal(await redis.get(keys.at(0).lock('b', 'k1')), 'someone-else');
-  assert.equal(await redis.get(keys.at(0).finished('ChatAppStatus', 'status-k1')), 'completed');
-  const ttl = await redis.ttl(keys.at(0).finished('ChatAppStatus', 'status-k1'));
-  assert.ok(ttl > 60 && ttl <= 120, `marker TTL ${ttl}`);
+  // The stream entry is all it leaves about the job: no per-job key (BullMQ's own state says the rest).
+  const left = await redis.keys(`${keys.prefix}:*`);
+  assert.deepEqual(
+    left.filter(k => k.includes('status-k1')),
+    [],
+  );
+  assert.ok(left.includes(keys.at(0).finishedStream));
   const [entry] = await redis.xrange(keys.at(0).finishedStream, '-', '+');
   assert.deepEqual(entry?.[1], ['t', 'ChatAppStatus', 'j', 'status-k1', 'o', 'completed']);
   // Both are recorded: b's too, though its lease is someone else's now.
@@ -75,8 +79,7 @@ test('entries appended in waves while the reader waits between reads all reach t
   await poller.waitUntilReady();
   const ids = Array.from({ length: 4 }, (_, w) => Array.from({ length: 5 }, (_, j) => `wave-${w}-${j}`));
   const waits = ids.flat().map(id => poller.completions!.wait('ChatAppStatus', id));
-  // Let the waiters' own marker checks pass first: only the stream can answer them.
-  await new Promise(resolve => setTimeout(resolve, 50));
+  // The sweep is off (600 s): only the stream can answer them.
   const store = new IdempotencyStore(client(), new KeySpace(prefix), 60);
   for (const wave of ids) {
     await Promise.all(
@@ -93,4 +96,44 @@ test('entries appended in waves while the reader waits between reads all reach t
     outcomes,
     ids.flat().map(() => 'completed'),
   );
+});
+
+test('a waiter that registers just after its entry went by is answered from the entries read lately', async () => {
+  const prefix = uniquePrefix('recent');
+  const poller = createPipeline([], { prefix, workers: false, sweepMs: 600_000 }).pipeline;
+  open.push(poller);
+  await poller.waitUntilReady();
+  // No BullMQ job at all, and no sweep within the test: only the entry the reader read can answer.
+  const store = new IdempotencyStore(client(), new KeySpace(prefix), 60);
+  const later = poller.completions!.wait('ChatAppStatus', 'later');
+  await store.commit([], { type: 'ChatAppStatus', jobId: 'gone-by', outcome: 'dead_lettered' });
+  await store.commit([], { type: 'ChatAppStatus', jobId: 'later', outcome: 'completed' });
+  // The reader read 'later', so it read 'gone-by' before it.
+  assert.equal(await later, 'completed');
+  const outcome = await Promise.race([
+    poller.completions!.wait('ChatAppStatus', 'gone-by'),
+    new Promise(resolve => setTimeout(() => resolve('no answer within 2 s'), 2_000)),
+  ]);
+  assert.equal(outcome, 'dead_lettered');
+});
+
+test("a poller in another process learns a job finished long before from BullMQ's own state", async () => {
+  const prefix = uniquePrefix('old');
+  const worker = createPipeline([recordingHandler('h')], { prefix }).pipeline;
+  open.push(worker);
+  await worker.waitUntilReady();
+  const [r] = await worker.sink.submit([statusEnvelope('old-1')]);
+  assert.equal(await worker.completions!.wait('ChatAppStatus', r!.jobId), 'completed');
+  // Started after the job finished: its reader never saw the entry.
+  const late = createPipeline([], { prefix, workers: false, sweepMs: 500 }).pipeline;
+  open.push(late);
+  await late.waitUntilReady();
+  const started = Date.now();
+  const outcome = await Promise.race([
+    late.completions!.wait('ChatAppStatus', r!.jobId),
+    new Promise(resolve => setTimeout(() => resolve('no answer within 5 s'), 5_000)),
+  ]);
+  assert.equal(outcome, 'completed');
+  assert.ok(Date.now() - started < 1_000, 'answered at the first look, a fifth of the sweep interval');
+  assert.deepEqual(await late.jobStates.of([{ type: 'ChatAppStatus', jobId: r!.jobId }]), ['completed']);
 });

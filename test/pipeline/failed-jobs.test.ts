@@ -61,10 +61,18 @@ test('a worker that sees such a failure parks the receipt with no poller listeni
   const { pipeline } = createPipeline([], { workers: false });
   try {
     await pipeline.waitUntilReady();
-    await pipeline.sink.submit([statusEnvelope('stalled-2')]);
+    const [first] = await pipeline.sink.submit([statusEnvelope('stalled-2')]);
+    const ref = { type: 'ChatAppStatus' as const, jobId: first!.jobId };
+    const never = { type: 'ChatAppStatus' as const, jobId: 'never-there' };
+    assert.deepEqual(await pipeline.jobStates.of([ref, never]), ['queued', 'missing']);
     const jobId = await failLikeBullMq(pipeline.keys.prefix);
+    assert.equal(jobId, ref.jobId);
+    assert.deepEqual(await pipeline.jobStates.of([ref]), ['failed'], 'failed, receipt not parked yet');
     pipeline.failedJobs.watch('ChatAppStatus', jobId);
     await eventually(async () => (await pipeline.deadLetters.count()) === 1, 10_000, 'the receipt parked');
+    assert.deepEqual(await pipeline.jobStates.of([ref]), ['dead_lettered']);
+    const [again] = await pipeline.sink.submit([statusEnvelope('stalled-2')]);
+    assert.equal(again?.finished, true, 'a duplicate of a dead-lettered job needs no wait');
     const [entry] = await pipeline.deadLetters.list();
     assert.equal(entry?.reason, 'stalled');
     const job = await pipeline.queues.get('ChatAppStatus').getJob(jobId);

@@ -115,7 +115,6 @@ export function createPipeline(
             parseInbound: r => parsedMessageFor('ChatAppInbound', r),
           },
     completions: true,
-    maxWaitMs: 60_000,
     completionSweepMs: opts.sweepMs,
   });
   return { pipeline, shutdown };
