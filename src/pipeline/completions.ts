@@ -4,7 +4,7 @@ import type { ErrorReporter } from '../observability/error-reporter.js';
 import type { FailedJobs } from './failed-jobs.js';
 import type { JobStates } from './job-states.js';
 import type { JobRef, KeySpace } from './keys.js';
-import { RecentOutcomes } from './recent-outcomes.js';
+import { jobKey as waiterKey, RecentOutcomes } from './recent-outcomes.js';
 import type { CompletionSource, JobOutcome } from '../contracts/pipeline.js';
 import { sleep } from '../util/async.js';
 import { parseCompletion } from './completion-entry.js';
@@ -42,6 +42,8 @@ export interface CompletionOptions {
   readonly errors: ErrorReporter;
   /** Parks the receipt of a failed job BullMQ failed on its own, before a poller may delete its message. */
   readonly failedJobs: Pick<FailedJobs, 'settle'>;
+  /** The outcomes read lately, shared with the sink; one of its own when not given. */
+  readonly recent?: RecentOutcomes;
   /** BullMQ's job states, for waits the stream has not answered. */
   readonly states: Pick<JobStates, 'of'>;
   /**
@@ -69,7 +71,7 @@ const GATHER_MS = 10;
  */
 export class BullMqCompletions implements CompletionSource {
   private readonly waiters = new Map<string, Waiting>();
-  private readonly recent = new RecentOutcomes();
+  private readonly recent: RecentOutcomes;
   private readonly readers: RedisClient[] = [];
   private readonly reading: Promise<void>;
   private readonly ready: Promise<void>;
@@ -89,6 +91,7 @@ export class BullMqCompletions implements CompletionSource {
       };
     });
     this.reading = Promise.all(groups.map(g => this.read(g))).then(() => undefined);
+    this.recent = opts.recent ?? new RecentOutcomes();
     this.sweepIntervalMs = opts.sweepIntervalMs ?? 5000;
     this.firstLookMs = Math.max(1, Math.round(this.sweepIntervalMs / 5));
     this.sweepTimer = setInterval(() => this.sweep(), this.firstLookMs);
@@ -274,8 +277,4 @@ export class BullMqCompletions implements CompletionSource {
       this.opts.errors.report('failed_job_check_failed', err, { messageType: type });
     }
   }
-}
-
-function waiterKey(type: MessageType, jobId: string): string {
-  return `${type}|${jobId}`;
 }

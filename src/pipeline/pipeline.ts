@@ -8,6 +8,7 @@ import { FailedJobs } from './failed-jobs.js';
 import { IdempotencyStore } from './idempotency.js';
 import { JobStates } from './job-states.js';
 import { KeySpace } from './keys.js';
+import { RecentOutcomes } from './recent-outcomes.js';
 import { ReceiptProcessor } from './processor.js';
 import { SerialLeases, wakeJob } from './serialize.js';
 import { StatusStore } from './status-store.js';
@@ -59,6 +60,8 @@ export class Pipeline {
   readonly topology: Topology | undefined;
   readonly queues: ReceiptQueues;
   readonly jobStates: JobStates;
+  /** Outcomes the completion reader heard lately, for the sink and the waiters. */
+  private readonly recent = new RecentOutcomes();
   readonly sink: BullMqReceiptSink;
   readonly deadLetters: DeadLetterStore;
   readonly idempotency: IdempotencyStore;
@@ -78,6 +81,7 @@ export class Pipeline {
     this.jobStates = new JobStates(this.redis, this.keys);
     this.sink = new BullMqReceiptSink(this.queues, this.redis, this.keys, this.jobStates, {
       storeTimeoutMs: opts.storeTimeoutMs ?? 2000,
+      recent: this.recent,
     });
     this.deadLetters = new DeadLetterStore(this.redis, this.keys);
     this.errors = new ErrorReporter({ logger: opts.logger });
@@ -120,6 +124,7 @@ export class Pipeline {
       errors: this.errors,
       failedJobs: this.failedJobs,
       states: this.jobStates,
+      recent: this.recent,
       sweepIntervalMs: this.opts.completionSweepMs,
     });
   }

@@ -1,4 +1,10 @@
 import type { JobOutcome } from '../contracts/pipeline.js';
+import type { MessageType } from '../receipts/types.js';
+
+/** The key of a job among waiters and recent outcomes. */
+export function jobKey(type: MessageType, jobId: string): string {
+  return `${type}|${jobId}`;
+}
 
 /**
  * The outcomes the completion reader read lately, for a waiter that registers just after its job's entry

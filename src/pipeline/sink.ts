@@ -4,6 +4,7 @@ import { defaultDedupeKey, jobIdFor } from '../receipts/dedupe.js';
 import type { ReceiptJobData } from './job.js';
 import type { KeySpace } from './keys.js';
 import type { JobStates } from './job-states.js';
+import { jobKey, type RecentOutcomes } from './recent-outcomes.js';
 import type { ReceiptQueue, ReceiptQueues } from './queues.js';
 import type { ReceiptEnvelope } from '../receipts/envelope.js';
 import type { ReceiptSink, StoreProbe, SubmitResult } from '../contracts/pipeline.js';
@@ -15,6 +16,11 @@ import { isRedisFull, REDIS_FULL } from '../util/redis-full.js';
 export interface BullMqSinkOptions {
   /** Give up on Redis after this long, so callers (SMQ loop, HTTP push) can keep the receipts and retry. */
   readonly storeTimeoutMs: number;
+  /**
+   * Outcomes the completion reader heard lately: a job's stream entry comes a moment before BullMQ moves
+   * it to its completed set.
+   */
+  readonly recent?: Pick<RecentOutcomes, 'get'>;
 }
 
 /**
@@ -67,19 +73,33 @@ export class BullMqReceiptSink implements ReceiptSink, StoreProbe {
   /**
    * One addBulk per (type, partition): every key of a Redis call shares a slot. A job id BullMQ already
    * holds adds nothing, so a duplicate is finished when BullMQ holds its job as completed or dead-lettered.
+   * The state read goes out with the adds, not after them (one wake-up of Redis, not two): its order does
+   * not matter, because adding never finishes a job, and a job that finishes meanwhile reaches its waiter
+   * through the completion stream.
    */
   private async store(jobs: readonly Job[]): Promise<boolean[]> {
     const byQueue = new Map<ReceiptQueue, Job[]>();
     for (const job of jobs) {
       pushTo(byQueue, this.queues.get(job.data.messageType, this.keys.ofJob(job.jobId)), job);
     }
-    await Promise.all(
-      [...byQueue].map(([queue, list]) =>
-        queue.addBulk(list.map(j => ({ name: j.data.messageType, data: j.data, opts: { jobId: j.jobId } }))),
+    const [, states] = await Promise.all([
+      Promise.all(
+        [...byQueue].map(([queue, list]) =>
+          queue.addBulk(
+            list.map(j => ({ name: j.data.messageType, data: j.data, opts: { jobId: j.jobId } })),
+          ),
+        ),
       ),
-    );
-    const states = await this.states.of(jobs.map(j => ({ type: j.data.messageType, jobId: j.jobId })));
-    return states.map(s => s === 'completed' || s === 'dead_lettered');
+      // Once the connection is up, as addBulk waits too (it has no offline queue).
+      Promise.all([...byQueue.keys()].map(q => q.waitUntilReady())).then(() =>
+        this.states.of(jobs.map(j => ({ type: j.data.messageType, jobId: j.jobId }))),
+      ),
+    ]);
+    return jobs.map((j, i) => {
+      const state = states[i];
+      if (state === 'completed' || state === 'dead_lettered') return true;
+      return this.opts.recent?.get(jobKey(j.data.messageType, j.jobId)) !== undefined;
+    });
   }
 }
 

@@ -136,4 +136,7 @@ test("a poller in another process learns a job finished long before from BullMQ'
   assert.equal(outcome, 'completed');
   assert.ok(Date.now() - started < 1_000, 'answered at the first look, a fifth of the sweep interval');
   assert.deepEqual(await late.jobStates.of([{ type: 'ChatAppStatus', jobId: r!.jobId }]), ['completed']);
+  // Its sink, which never heard the entry either, reports a duplicate finished from the same state.
+  const [dup] = await late.sink.submit([statusEnvelope('old-1')]);
+  assert.deepEqual(dup, { jobId: r!.jobId, finished: true });
 });
