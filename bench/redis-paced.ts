@@ -3,7 +3,7 @@
 // the daemon's CPU is the limit, neither side is saturated here, as in production.
 import { bullmqCeiling } from './lib/comparisons.js';
 import { freshDaemon, type BenchContext } from './lib/measure.js';
-import { percentile, sleep } from './lib/system.js';
+import { percentile, round, sleep } from './lib/system.js';
 import { measureAt } from './latency.js';
 import { readsProcessed, SCRIPT_LOG, startScriptLog, stopScriptLog } from './lib/redis-footprint.js';
 
@@ -102,7 +102,7 @@ export async function pacedRedisCpu(ctx: BenchContext, receipts: number, rounds:
     daemon.push(d);
     ctx.log(`  ${d.cpuUs} µs Redis CPU per receipt, ${d.reads.toFixed(2)} socket reads`);
   }
-  const ratios = daemon.map((d, i) => Math.round((d.cpuUs / Math.max(1, bullmq[i]?.cpuUs ?? 0)) * 100) / 100);
+  const ratios = daemon.map((d, i) => round(d.cpuUs / Math.max(1, bullmq[i]?.cpuUs ?? 0), 2));
   return {
     daemon: median(daemon.map(d => d.cpuUs)),
     bullmq: median(bullmq.map(b => b.cpuUs)),

@@ -33,8 +33,6 @@ interface Waiting {
 
 export interface CompletionOptions {
   readonly keys: KeySpace;
-  /** Non-blocking connection for state checks. */
-  readonly redis: RedisClient;
   /** Factory for the blocking connection each stream reader needs. */
   readonly blockingConnection: () => RedisClient;
   /** A reader per partition's stream (a cluster: XREAD across slots is CROSSSLOT); else one XREAD for all. */

@@ -118,7 +118,6 @@ export class Pipeline {
   private createCompletions(blocking: () => RedisClient): BullMqCompletions {
     return new BullMqCompletions({
       keys: this.keys,
-      redis: this.redis,
       blockingConnection: blocking,
       readerPerPartition: this.opts.redis.cluster.nodes.length > 0,
       errors: this.errors,

@@ -25,8 +25,8 @@ export interface BullMqSinkOptions {
 
 /**
  * Adds receipts to BullMQ with a job id derived from the dedupe key, so duplicates and redeliveries
- * collapse into one job. One bulk call per message type and batch, then one look at BullMQ's own job
- * states tells which receipts belong to a job that had already finished (duplicates the caller need not
+ * collapse into one job. One bulk call per message type and batch, and beside it one look at BullMQ's own
+ * job states tells which receipts belong to a job that had already finished (duplicates the caller need not
  * wait for).
  */
 export class BullMqReceiptSink implements ReceiptSink, StoreProbe {
@@ -73,9 +73,9 @@ export class BullMqReceiptSink implements ReceiptSink, StoreProbe {
   /**
    * One addBulk per (type, partition): every key of a Redis call shares a slot. A job id BullMQ already
    * holds adds nothing, so a duplicate is finished when BullMQ holds its job as completed or dead-lettered.
-   * The state read goes out with the adds, not after them (one wake-up of Redis, not two): its order does
-   * not matter, because adding never finishes a job, and a job that finishes meanwhile reaches its waiter
-   * through the completion stream.
+   * The state read goes out with the adds, not after their round trip: its order does not matter, because
+   * adding never finishes a job, and a job that finishes meanwhile reaches its waiter through the
+   * completion stream.
    */
   private async store(jobs: readonly Job[]): Promise<boolean[]> {
     const byQueue = new Map<ReceiptQueue, Job[]>();
