@@ -5,6 +5,9 @@ import { bullmqCeiling } from './lib/comparisons.js';
 import { freshDaemon, type BenchContext } from './lib/measure.js';
 import { percentile, round, sleep } from './lib/system.js';
 import { measureAt } from './latency.js';
+import { configSchema } from '../src/config/schema.js';
+import { seedPastBuckets } from './lib/past-buckets.js';
+import { BENCH_HANDLER } from './lib/daemon-run.js';
 import { readsProcessed, SCRIPT_LOG, startScriptLog, stopScriptLog } from './lib/redis-footprint.js';
 
 async function scriptLogged<T>(
@@ -20,6 +23,7 @@ async function scriptLogged<T>(
 }
 
 export const PACED_RATE = 1_000;
+const WINDOW_S = configSchema.pipeline.idempotencyTtlSeconds.default;
 
 export interface PacedCpu {
   /** Redis CPU µs per receipt, the median over the rounds. */
@@ -41,6 +45,7 @@ interface Run {
 async function daemonAt(ctx: BenchContext, rate: number, durationMs: number): Promise<Run> {
   const daemon = await freshDaemon(ctx, 'redis-paced');
   try {
+    await seedPastBuckets(ctx.redis.client, configSchema.redis.prefix.default, BENCH_HANDLER, WINDOW_S);
     await sleep(2000);
     // Not measured: the first seconds compile the hot paths and open the connections a steady rate keeps.
     await measureAt(ctx, daemon.pid, rate, 3000, 'redis-paced');

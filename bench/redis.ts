@@ -6,7 +6,7 @@
 import { configSchema } from '../src/config/schema.js';
 import { MESSAGE_TYPES } from '../src/receipts/types.js';
 import { bullmqCeiling } from './lib/comparisons.js';
-import { HANDLER_PREFIX, runDaemon } from './lib/daemon-run.js';
+import { BENCH_HANDLER, HANDLER_PREFIX, runDaemon } from './lib/daemon-run.js';
 import { BENCH_QUEUES, TYPE_MIX, buildLoad } from './lib/load.js';
 import type { BenchContext } from './lib/measure.js';
 import {
@@ -27,6 +27,7 @@ import type { Figure, ScenarioResult } from './lib/report.js';
 import { round } from './lib/system.js';
 import { pinRedis } from './lib/pin.js';
 import { PACED_RATE, median, pacedRedisCpu } from './redis-paced.js';
+import { seedPastBuckets, type Seeded } from './lib/past-buckets.js';
 
 /** BENCH_REDIS_SHARED_CORES=1: leave redis-server sharing cores with everything else. */
 const SHARED_CORES = process.env['BENCH_REDIS_SHARED_CORES'] === '1';
@@ -42,13 +43,14 @@ const KEEP_AGE_S = P.removeCompletedAgeSeconds.default;
 const RATES = [100, 1_000, 5_000];
 /** Receipts per paced run (10 s at PACED_RATE), and rounds of BullMQ alone then the daemon. */
 const PACED_RECEIPTS = 10_000;
-const PACED_ROUNDS = 3;
+const PACED_ROUNDS = 5;
 
 const HANDLERS = 1;
 
-function daemonKinds(prefix: string): Kind[] {
+function daemonKinds(prefix: string, seeded: Seeded): Kind[] {
   return [
     { name: 'benchmark handler bookkeeping (not the daemon)', patterns: [`${HANDLER_PREFIX}:*`] },
+    { name: 'older buckets the benchmark seeded (not this run)', patterns: seeded.shardKeys },
     { name: 'idempotency records', patterns: [`${prefix}:idem:*`, `${prefix}:done:*`] },
     { name: 'claims (should be none left)', patterns: [`${prefix}:lock:*`] },
     {
@@ -151,23 +153,23 @@ async function measure(
   ctx.log(`  ${b.cpuUsPerItem.redis} µs Redis CPU per job`);
 
   ctx.log(`redis: BullMQ + the daemon's claim and commit scripts, ${receipts} jobs`);
-  const r = await bullmqCeiling(ctx, {
-    jobs: receipts,
-    bulkSize: 100,
-    producers: 4,
-    concurrency: 256,
-    withRecords: true,
-  });
+  const r = await bullmqCeiling(
+    ctx,
+    { jobs: receipts, bulkSize: 100, producers: 4, concurrency: 256, withRecords: true },
+    async () => void (await seedPastBuckets(ctx.redis.client, '{ceiling}', BENCH_HANDLER, WINDOW_S)),
+  );
   ctx.log(`  ${r.cpuUsPerItem.redis} µs Redis CPU per job`);
 
   ctx.log(`redis: daemon, ${receipts} receipts`);
   let baseline = 0;
+  let seeded: Seeded = { shardKeys: [] };
   const d = await runDaemon(ctx, {
     name: 'redis',
     queues: BENCH_QUEUES,
     load,
     timeoutMs: 240_000,
     beforeStart: async () => {
+      seeded = await seedPastBuckets(ctx.redis.client, prefix, BENCH_HANDLER, WINDOW_S);
       baseline = await usedMemory(ctx.redis.client);
       await ctx.redis.client.config('RESETSTAT');
       if (SCRIPT_LOG) await startScriptLog(ctx.redis.client);
@@ -177,7 +179,7 @@ async function measure(
   const daemonReads = (await readsProcessed(ctx.redis.client)) / receipts;
   const daemonStats = await commandStats(ctx.redis.client);
   const daemonCommands = topCommands(daemonStats, receipts);
-  const foot = await footprint(ctx.redis.client, baseline, daemonKinds(prefix));
+  const foot = await footprint(ctx.redis.client, baseline, daemonKinds(prefix, seeded));
   const handled = d.watch.emptied && d.record.distinct === load.distinct && d.record.handledTwice === 0;
   ctx.log(`  ${d.cpuUsPerReceipt.redis} µs Redis CPU per receipt, ${foot.totalBytes} B retained`);
 
@@ -235,6 +237,8 @@ async function measure(
       receipts,
       handlers: HANDLERS,
       window: `pipeline.idempotencyTtlSeconds ${WINDOW_S} (default)`,
+      olderBuckets:
+        "seeded before each run: the window's older buckets (one shard of 34 records each), so claims look in as many buckets as after a week in production",
       retention: `removeOnComplete ${KEEP_COUNT} jobs / ${KEEP_AGE_S} s per queue, streams ~${MAX_LEN}`,
       measured:
         'INFO memory used_memory, before the run and after deleting each kind; redis-server CPU from /proc',
