@@ -28,6 +28,7 @@ import { round } from './lib/system.js';
 import { pinRedis } from './lib/pin.js';
 import { PACED_RATE, median, pacedRedisCpu } from './redis-paced.js';
 import { seedPastBuckets, type Seeded } from './lib/past-buckets.js';
+import { bucketSecondsFor } from '../src/pipeline/idempotency.js';
 
 /** BENCH_REDIS_SHARED_CORES=1: leave redis-server sharing cores with everything else. */
 const SHARED_CORES = process.env['BENCH_REDIS_SHARED_CORES'] === '1';
@@ -101,9 +102,12 @@ function perItem(f: Footprint, receipts: number): PerItem {
   };
 }
 
-/** Redis memory at a steady rate once every bound is reached, by part, in bytes. */
+/** A record lives the window plus up to one bucket (its bucket expires whole): this many seconds at the peak. */
+const RECORD_PEAK_S = WINDOW_S + bucketSecondsFor(WINDOW_S);
+
+/** Redis memory at a steady rate once every bound is reached (records at their peak), by part, in bytes. */
 export function projection(rate: number, b: PerItem) {
-  const records = rate * HANDLERS * WINDOW_S * b.recordBytes;
+  const records = rate * HANDLERS * RECORD_PEAK_S * b.recordBytes;
   const stream = MAX_LEN * b.streamEntryBytes;
   const events = MESSAGE_TYPES.length * MAX_LEN * b.eventEntryBytes;
   const jobs = MESSAGE_TYPES.reduce(
@@ -260,7 +264,7 @@ async function measure(
       cpu: { daemon: d.cpuUsPerReceipt, bullmq: b.cpuUsPerItem, bullmqWithRecords: r.cpuUsPerItem, paced },
     },
     notes: [
-      'Projections: records for the whole window, BullMQ jobs up to removeOnComplete, streams full.',
+      'Projections: records at their peak (the window plus the day bucket that expires last), BullMQ jobs up to removeOnComplete, streams full.',
       `Redis time per receipt by command (commandstats, scripts include the commands they run), daemon: ${daemonCommands.join(', ')}`,
       `BullMQ alone: ${bullCommands.join(', ')}`,
       ...(SCRIPT_LOG
