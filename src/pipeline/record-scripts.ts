@@ -34,20 +34,26 @@ local function shardKey(meta, bucket, shard)
 end
 local fields = {}
 for b = oldest, current do fields[#fields + 1] = b end
-local seen = {}
--- One HMGET per handler and call, however many of its receipts the call checks.
-local function isDone(meta, digest)
-  local states = seen[meta]
-  if not states then
-    states = redis.call('HMGET', meta, unpack(fields))
-    seen[meta] = states
-  end
-  local h = hashOf(digest)
-  for i, state in ipairs(states) do
+local live = {}
+-- A handler's live buckets, read (one HMGET) and parsed once per call however many receipts it checks:
+-- per bucket, its shard key prefix, 2^level, 2^(level+1) and split.
+local function liveBuckets(meta)
+  local found = live[meta]
+  if found then return found end
+  found = {}
+  for i, state in ipairs(redis.call('HMGET', meta, unpack(fields))) do
     local l, s = parse(state)
-    if l and redis.call('HEXISTS', shardKey(meta, fields[i], shardOf(h, l, s)), digest) == 1 then
-      return true
-    end
+    if l then found[#found + 1] = { meta .. ':' .. fields[i] .. ':', 2 ^ l, 2 ^ (l + 1), s } end
+  end
+  live[meta] = found
+  return found
+end
+local function isDone(meta, digest)
+  local h = hashOf(digest)
+  for _, b in ipairs(liveBuckets(meta)) do
+    local a = h % b[2]
+    if a < b[4] then a = h % b[3] end
+    if redis.call('HEXISTS', b[1] .. string.format('%d', a), digest) == 1 then return true end
   end
   return false
 end

@@ -106,6 +106,30 @@ test('a record is found in every bucket of the window, and its bucket expires wh
   assert.equal((await store.claim('h', 'later|Read', 1000)).state, 'done');
 });
 
+test('records in split shards of older buckets are found, with new ones, by claims checked in one call', async () => {
+  const keys = new KeySpace(uniquePrefix('split'));
+  // Buckets of 2 s: 700 records split their bucket's shards through several levels, then the bucket ages.
+  const store = new IdempotencyStore(redis, keys, 14);
+  const old = Array.from({ length: 700 }, (_, i) => `old-${i}|Read`);
+  await commitAll(store, 'h', old);
+  assert.ok((await keysMatching(`${keys.at(0).records('h')}:*`)).length > 8, 'the bucket split');
+  await new Promise(r => setTimeout(r, 2_500));
+  const fresh = Array.from({ length: 100 }, (_, i) => `fresh-${i}|Read`);
+  await commitAll(store, 'h', fresh);
+  const unseen = Array.from({ length: 100 }, (_, i) => `unseen-${i}|Read`);
+  // Interleaved, so every call checks old, fresh and unseen receipts against every live bucket.
+  const all = old.flatMap((k, i) => [k, ...(i < 100 ? [fresh[i] as string, unseen[i] as string] : [])]);
+  const states = await Promise.all(all.map(k => store.claim('h', k, 1000)));
+  const stateOf = new Map(all.map((k, i) => [k, states[i]?.state]));
+  assert.deepEqual(
+    [...new Set(old.map(k => stateOf.get(k)))],
+    ['done'],
+    'every record of the older bucket found',
+  );
+  assert.deepEqual([...new Set(fresh.map(k => stateOf.get(k)))], ['done']);
+  assert.deepEqual([...new Set(unseen.map(k => stateOf.get(k)))], ['claimed']);
+});
+
 test('a digest is 12 bytes and differs between keys', () => {
   assert.equal(recordDigest('a').length, 12);
   assert.notDeepEqual(recordDigest('a'), recordDigest('b'));
