@@ -29,21 +29,24 @@ local function shardOf(h, l, s)
   if a < s then a = h % (2 ^ (l + 1)) end
   return a
 end
+local function bucketPrefix(meta, bucket)
+  return meta .. ':' .. bucket .. ':'
+end
 local function shardKey(meta, bucket, shard)
-  return meta .. ':' .. bucket .. ':' .. string.format('%d', shard)
+  return bucketPrefix(meta, bucket) .. string.format('%d', shard)
 end
 local fields = {}
 for b = oldest, current do fields[#fields + 1] = b end
 local live = {}
--- A handler's live buckets, read (one HMGET) and parsed once per call however many receipts it checks:
--- per bucket, its shard key prefix, 2^level, 2^(level+1) and split.
+-- A handler's live buckets (shard key prefix, level, split), read (one HMGET) and parsed once per call
+-- however many receipts it checks.
 local function liveBuckets(meta)
   local found = live[meta]
   if found then return found end
   found = {}
   for i, state in ipairs(redis.call('HMGET', meta, unpack(fields))) do
     local l, s = parse(state)
-    if l then found[#found + 1] = { meta .. ':' .. fields[i] .. ':', 2 ^ l, 2 ^ (l + 1), s } end
+    if l then found[#found + 1] = { bucketPrefix(meta, fields[i]), l, s } end
   end
   live[meta] = found
   return found
@@ -51,9 +54,8 @@ end
 local function isDone(meta, digest)
   local h = hashOf(digest)
   for _, b in ipairs(liveBuckets(meta)) do
-    local a = h % b[2]
-    if a < b[4] then a = h % b[3] end
-    if redis.call('HEXISTS', b[1] .. string.format('%d', a), digest) == 1 then return true end
+    local shard = string.format('%d', shardOf(h, b[2], b[3]))
+    if redis.call('HEXISTS', b[1] .. shard, digest) == 1 then return true end
   end
   return false
 end
