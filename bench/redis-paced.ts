@@ -7,7 +7,7 @@ import { percentile, round, sleep } from './lib/system.js';
 import { measureAt } from './latency.js';
 import { configSchema } from '../src/config/schema.js';
 import { seedPastBuckets } from './lib/past-buckets.js';
-import { BENCH_HANDLER } from './lib/daemon-run.js';
+import { BENCH_HANDLER } from './lib/load.js';
 import { readsProcessed, SCRIPT_LOG, startScriptLog, stopScriptLog } from './lib/redis-footprint.js';
 
 async function scriptLogged<T>(

@@ -6,8 +6,8 @@
 import { configSchema } from '../src/config/schema.js';
 import { MESSAGE_TYPES } from '../src/receipts/types.js';
 import { bullmqCeiling } from './lib/comparisons.js';
-import { BENCH_HANDLER, HANDLER_PREFIX, runDaemon } from './lib/daemon-run.js';
-import { BENCH_QUEUES, TYPE_MIX, buildLoad } from './lib/load.js';
+import { HANDLER_PREFIX, runDaemon } from './lib/daemon-run.js';
+import { BENCH_HANDLER, BENCH_QUEUES, TYPE_MIX, buildLoad } from './lib/load.js';
 import type { BenchContext } from './lib/measure.js';
 import {
   commandStats,

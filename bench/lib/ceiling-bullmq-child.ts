@@ -9,7 +9,7 @@ import type { MessageType } from '../../src/receipts/types.js';
 import { childSide } from './child.js';
 import { IdempotencyStore } from '../../src/pipeline/idempotency.js';
 import { KeySpace } from '../../src/pipeline/keys.js';
-import { TYPE_MIX, dedupeKeyOf, uniqueReceipt } from './load.js';
+import { BENCH_HANDLER, TYPE_MIX, dedupeKeyOf, uniqueReceipt } from './load.js';
 
 export interface CeilingBullmqConfig {
   readonly redisUrl: string;
@@ -90,9 +90,9 @@ const store = config.withRecords
 /** What the daemon's processor asks of Redis per job with one handler: a claim, then one commit. */
 async function recorded(job: { id?: string; data: { dedupeKey: string; messageType: MessageType } }) {
   if (!store) return;
-  const claim = await store.claim('bench', job.data.dedupeKey, 35_000);
+  const claim = await store.claim(BENCH_HANDLER, job.data.dedupeKey, 35_000);
   if (claim.state !== 'claimed') return;
-  await store.commit([{ handler: 'bench', dedupeKey: job.data.dedupeKey, token: claim.token }], {
+  await store.commit([{ handler: BENCH_HANDLER, dedupeKey: job.data.dedupeKey, token: claim.token }], {
     type: job.data.messageType,
     jobId: job.id ?? '',
     outcome: 'completed',

@@ -49,8 +49,6 @@ export interface DaemonRunResult {
 }
 
 export const HANDLER_PREFIX = 'bench';
-/** The benchmark handler's name (count-handler.mjs), under which its idempotency records are kept. */
-export const BENCH_HANDLER = 'bench';
 
 export async function runDaemon(ctx: BenchContext, opts: DaemonRunOptions): Promise<DaemonRunResult> {
   await resetAll(ctx);

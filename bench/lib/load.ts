@@ -6,6 +6,12 @@ import type { MessageType } from '../../src/receipts/types.js';
 import { validateReceipt } from '../../src/receipts/validate.js';
 import type { EmulatorProcess, QueueSpec } from './emulator-process.js';
 
+/**
+ * The benchmark handler's name (count-handler.mjs, and what the BullMQ ceiling claims as): its idempotency
+ * records are kept under it.
+ */
+export const BENCH_HANDLER = 'bench';
+
 /** A WhatsApp sender's traffic is mostly status receipts (three or more per message sent). */
 export const TYPE_MIX: Readonly<Record<MessageType, number>> = {
   ChatAppStatus: 0.7,
