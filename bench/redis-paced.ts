@@ -1,38 +1,36 @@
 // Part of the redis scenario: Redis CPU per receipt at a steady 1,000 receipts/s (a CAMS account's peak),
 // for the daemon and for BullMQ alone offered the same rate. Unlike a drain, where both run flat out and
 // the daemon's CPU is the limit, neither side is saturated here, as in production.
-import { bullmqCeiling } from './lib/comparisons.js';
+//
+// Both run at the same time, each on a redis-server of its own, the two servers sharing one core: on a
+// shared VM the CPU time one command costs drifts by a third within a minute, and two servers side by side
+// drift together, so their ratio holds (two BullMQ-alone runs side by side: 0.97–1.02 in every round).
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freshDaemon, type BenchContext } from './lib/measure.js';
-import { percentile, round, sleep } from './lib/system.js';
+import { cpuMsOf, percentile, round, sleep, type PrivateRedis } from './lib/system.js';
 import { measureAt } from './latency.js';
 import { configSchema } from '../src/config/schema.js';
 import { seedPastBuckets } from './lib/past-buckets.js';
 import { BENCH_HANDLER } from './lib/load.js';
+import { startChild } from './lib/child.js';
+import type { CeilingBullmqConfig } from './lib/ceiling-bullmq-child.js';
 import { readsProcessed, SCRIPT_LOG, startScriptLog, stopScriptLog } from './lib/redis-footprint.js';
-
-async function scriptLogged<T>(
-  ctx: BenchContext,
-  what: string,
-  run: () => Promise<T>,
-  n: number,
-): Promise<T> {
-  if (SCRIPT_LOG) await startScriptLog(ctx.redis.client);
-  const out = await run();
-  if (SCRIPT_LOG) ctx.log(`  by script, ${what}: ${(await stopScriptLog(ctx.redis.client, n)).join(', ')}`);
-  return out;
-}
 
 export const PACED_RATE = 1_000;
 const WINDOW_S = configSchema.pipeline.idempotencyTtlSeconds.default;
+const BULLMQ_CHILD = join(fileURLToPath(new URL('.', import.meta.url)), 'lib', 'ceiling-bullmq-child.ts');
 
 export interface PacedCpu {
   /** Redis CPU µs per receipt, the median over the rounds. */
   readonly daemon: number;
   readonly bullmq: number;
-  /** daemon ÷ BullMQ alone in each round (a round runs one right after the other). */
+  /** daemon ÷ BullMQ alone in each round (the two ran at the same time). */
   readonly ratios: readonly number[];
   /** Redis socket reads (each a wake-up and a syscall) per receipt, the median over the rounds. */
   readonly reads: { readonly daemon: number; readonly bullmq: number };
+  /** How busy the clients' core was (daemon, emulator, load, BullMQ alone), the highest round, in %. */
+  readonly clientCorePercent: number;
   readonly receipts: number;
 }
 
@@ -42,44 +40,67 @@ interface Run {
   readonly reads: number;
 }
 
-async function daemonAt(ctx: BenchContext, rate: number, durationMs: number): Promise<Run> {
+interface Round {
+  readonly daemon: Run;
+  readonly bullmq: Run;
+  readonly clientCorePercent: number;
+}
+
+/** BullMQ alone, offered PACED_RATE on `twin`: addBulk per type every 20 ms, no-op workers. */
+function startBullmq(twin: PrivateRedis, jobs: number) {
+  return startChild(BULLMQ_CHILD, {
+    redisUrl: twin.url,
+    prefix: '{ceiling}',
+    jobs,
+    bulkSize: 100,
+    producers: 1,
+    concurrency: 256,
+    ratePerSecond: PACED_RATE,
+  } satisfies CeilingBullmqConfig);
+}
+
+async function sideBySide(ctx: BenchContext, twin: PrivateRedis, receipts: number): Promise<Round> {
   const daemon = await freshDaemon(ctx, 'redis-paced');
   try {
     await seedPastBuckets(ctx.redis.client, configSchema.redis.prefix.default, BENCH_HANDLER, WINDOW_S);
     await sleep(2000);
     // Not measured: the first seconds compile the hot paths and open the connections a steady rate keeps.
-    await measureAt(ctx, daemon.pid, rate, 3000, 'redis-paced');
-    const n = (rate * durationMs) / 1000;
-    const reads = await readsProcessed(ctx.redis.client);
-    const run = await scriptLogged(
-      ctx,
-      'daemon',
-      () => measureAt(ctx, daemon.pid, rate, durationMs, 'redis-paced'),
-      n,
-    );
-    const sent = Math.max(1, run.offered.sent);
-    return {
-      cpuUs: Math.round(((run.window.cpuMs['redis'] ?? 0) * 1000) / sent),
-      reads: ((await readsProcessed(ctx.redis.client)) - reads) / sent,
-    };
+    await measureAt(ctx, daemon.pid, PACED_RATE, 3000, 'redis-paced');
+    await twin.flush();
+    const bullmq = await startBullmq(twin, receipts);
+    try {
+      const reads0 = await Promise.all([readsProcessed(ctx.redis.client), readsProcessed(twin.client)]);
+      const twinCpu0 = cpuMsOf(twin.pid);
+      if (SCRIPT_LOG) await startScriptLog(ctx.redis.client);
+      bullmq.send({ type: 'go' });
+      const [run, done] = await Promise.all([
+        measureAt(ctx, daemon.pid, PACED_RATE, (receipts / PACED_RATE) * 1000, 'redis-paced'),
+        bullmq.next('done'),
+      ]);
+      const twinCpuMs = cpuMsOf(twin.pid) - twinCpu0;
+      if (SCRIPT_LOG)
+        ctx.log(`  by script, daemon: ${(await stopScriptLog(ctx.redis.client, receipts)).join(', ')}`);
+      const reads = await Promise.all([readsProcessed(ctx.redis.client), readsProcessed(twin.client)]);
+      const sent = Math.max(1, run.offered.sent);
+      const { cpuMs, wallMs } = run.window;
+      const clients = (cpuMs['daemon'] ?? 0) + (cpuMs['emulator'] ?? 0) + (cpuMs['driver'] ?? 0);
+      return {
+        daemon: {
+          cpuUs: Math.round(((cpuMs['redis'] ?? 0) * 1000) / sent),
+          reads: ((reads[0] ?? 0) - (reads0[0] ?? 0)) / sent,
+        },
+        bullmq: {
+          cpuUs: Math.round((twinCpuMs * 1000) / receipts),
+          reads: ((reads[1] ?? 0) - (reads0[1] ?? 0)) / receipts,
+        },
+        clientCorePercent: Math.round(((clients + Number(done['cpuMs'])) / Math.max(1, wallMs)) * 100),
+      };
+    } finally {
+      await bullmq.stop();
+    }
   } finally {
     await daemon.stop();
   }
-}
-
-async function bullmqAt(ctx: BenchContext, jobs: number): Promise<Run> {
-  let reads = 0;
-  const b = await bullmqCeiling(
-    ctx,
-    { jobs, bulkSize: 100, producers: 1, concurrency: 256, ratePerSecond: PACED_RATE },
-    async () => {
-      reads = await readsProcessed(ctx.redis.client);
-      if (SCRIPT_LOG) await startScriptLog(ctx.redis.client);
-    },
-  );
-  if (SCRIPT_LOG)
-    ctx.log(`  by script, BullMQ alone: ${(await stopScriptLog(ctx.redis.client, jobs)).join(', ')}`);
-  return { cpuUs: b.cpuUsPerItem.redis, reads: ((await readsProcessed(ctx.redis.client)) - reads) / jobs };
 }
 
 /** The median of the rounds (the middle one: rounds are odd). */
@@ -90,29 +111,31 @@ export const median = (xs: readonly number[]): number =>
   );
 
 /**
- * `rounds` rounds of BullMQ alone then the daemon, each offered `receipts` at PACED_RATE: on a shared
- * machine the speed drifts over a minute, so each round's ratio compares neighbours and the median of
- * the rounds is reported.
+ * `rounds` rounds of the daemon and BullMQ alone side by side, each offered `receipts` at PACED_RATE, the
+ * daemon on ctx.redis and BullMQ alone on `twin` (pinned beside it); the median of the rounds is reported.
  */
-export async function pacedRedisCpu(ctx: BenchContext, receipts: number, rounds: number): Promise<PacedCpu> {
-  const daemon: Run[] = [];
-  const bullmq: Run[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    ctx.log(`redis: round ${round} of ${rounds}, BullMQ alone at ${PACED_RATE}/s, ${receipts} jobs`);
-    const b = await bullmqAt(ctx, receipts);
-    bullmq.push(b);
-    ctx.log(`  ${b.cpuUs} µs Redis CPU per job, ${b.reads.toFixed(2)} socket reads`);
-    ctx.log(`redis: round ${round} of ${rounds}, daemon at ${PACED_RATE}/s, ${receipts} receipts`);
-    const d = await daemonAt(ctx, PACED_RATE, (receipts / PACED_RATE) * 1000);
-    daemon.push(d);
-    ctx.log(`  ${d.cpuUs} µs Redis CPU per receipt, ${d.reads.toFixed(2)} socket reads`);
+export async function pacedRedisCpu(
+  ctx: BenchContext,
+  twin: PrivateRedis,
+  receipts: number,
+  rounds: number,
+): Promise<PacedCpu> {
+  const all: Round[] = [];
+  for (let n = 1; n <= rounds; n++) {
+    ctx.log(`redis: round ${n} of ${rounds}, daemon and BullMQ alone side by side at ${PACED_RATE}/s`);
+    const r = await sideBySide(ctx, twin, receipts);
+    all.push(r);
+    ctx.log(
+      `  Redis CPU per receipt: daemon ${r.daemon.cpuUs} µs (${r.daemon.reads.toFixed(2)} socket reads), ` +
+        `BullMQ alone ${r.bullmq.cpuUs} µs (${r.bullmq.reads.toFixed(2)}); clients' core ${r.clientCorePercent}% busy`,
+    );
   }
-  const ratios = daemon.map((d, i) => round(d.cpuUs / Math.max(1, bullmq[i]?.cpuUs ?? 0), 2));
   return {
-    daemon: median(daemon.map(d => d.cpuUs)),
-    bullmq: median(bullmq.map(b => b.cpuUs)),
-    ratios,
-    reads: { daemon: median(daemon.map(d => d.reads)), bullmq: median(bullmq.map(b => b.reads)) },
+    daemon: median(all.map(r => r.daemon.cpuUs)),
+    bullmq: median(all.map(r => r.bullmq.cpuUs)),
+    ratios: all.map(r => round(r.daemon.cpuUs / Math.max(1, r.bullmq.cpuUs), 2)),
+    reads: { daemon: median(all.map(r => r.daemon.reads)), bullmq: median(all.map(r => r.bullmq.reads)) },
+    clientCorePercent: Math.max(...all.map(r => r.clientCorePercent)),
     receipts,
   };
 }

@@ -24,7 +24,7 @@ import {
   type Kind,
 } from './lib/redis-footprint.js';
 import type { Figure, ScenarioResult } from './lib/report.js';
-import { round } from './lib/system.js';
+import { round, startRedis, type PrivateRedis } from './lib/system.js';
 import { pinRedis } from './lib/pin.js';
 import { PACED_RATE, median, pacedRedisCpu } from './redis-paced.js';
 import { seedPastBuckets, type Seeded } from './lib/past-buckets.js';
@@ -123,16 +123,20 @@ export async function redisScenario(ctx: BenchContext): Promise<ScenarioResult> 
   const receipts = ctx.quick ? 5_000 : 20_000;
   const load = buildLoad(receipts, 0);
 
-  const pinning = SHARED_CORES ? undefined : pinRedis(ctx.redis.pid, [ctx.emulator.pid]);
+  // BullMQ alone's redis-server for the paced comparison, side by side with the daemon's.
+  const twin = await startRedis();
+  const pinning = SHARED_CORES ? undefined : pinRedis([ctx.redis.pid, twin.pid], [ctx.emulator.pid]);
   try {
-    return await measure(ctx, receipts, load, pinning?.described ?? 'redis-server shares the cores');
+    return await measure(ctx, twin, receipts, load, pinning?.described ?? 'redis-servers share the cores');
   } finally {
     pinning?.restore();
+    await twin.stop();
   }
 }
 
 async function measure(
   ctx: BenchContext,
+  twin: PrivateRedis,
   receipts: number,
   load: ReturnType<typeof buildLoad>,
   cores: string,
@@ -187,7 +191,7 @@ async function measure(
   const handled = d.watch.emptied && d.record.distinct === load.distinct && d.record.handledTwice === 0;
   ctx.log(`  ${d.cpuUsPerReceipt.redis} µs Redis CPU per receipt, ${foot.totalBytes} B retained`);
 
-  const paced = await pacedRedisCpu(ctx, PACED_RECEIPTS, ctx.quick ? 1 : PACED_ROUNDS);
+  const paced = await pacedRedisCpu(ctx, twin, PACED_RECEIPTS, ctx.quick ? 1 : PACED_ROUNDS);
   const pacedRatio = median(paced.ratios);
 
   const items = perItem(foot, receipts);
@@ -249,7 +253,7 @@ async function measure(
       cores,
       bullmqAlone:
         "addBulk(100) × 4 in flight, no-op workers of concurrency 256 per type, the daemon's job options",
-      paced: `${PACED_RATE}/s for ${PACED_RECEIPTS / PACED_RATE} s each, ${ctx.quick ? 1 : PACED_ROUNDS} round(s) of BullMQ alone (one addBulk per type every 20 ms) then the daemon (sent to SMQ in 20 ms ticks, after a 3 s warm-up)`,
+      paced: `${PACED_RATE}/s for ${PACED_RECEIPTS / PACED_RATE} s, ${ctx.quick ? 1 : PACED_ROUNDS} round(s) of the daemon (sent to SMQ in 20 ms ticks, after a 3 s warm-up) and BullMQ alone (one addBulk per type every 20 ms) side by side, each on a redis-server of its own, the two sharing core 0; clients' core at most ${paced.clientCorePercent}% busy`,
     },
     figures,
     details: {

@@ -16,23 +16,23 @@ function setCores(pid: number, cores: string): void {
   execFileSync('taskset', ['-a', '-cp', cores, String(pid)], { stdio: 'ignore' });
 }
 
-/** Pins redis to core 0 and `others` (this process, the emulator) to the rest; a no-op on one core. */
-export function pinRedis(redisPid: number, others: readonly number[]): Pinning {
+/** Pins the redis-servers to core 0 and `others` (this process, the emulator) to the rest; a no-op on one core. */
+export function pinRedis(redisPids: readonly number[], others: readonly number[]): Pinning {
   const n = availableParallelism();
   if (n < 2) return { described: undefined, restore: () => undefined };
   const all = `0-${n - 1}`;
   const rest = n === 2 ? '1' : `1-${n - 1}`;
   const pids = [process.pid, ...others];
   try {
-    setCores(redisPid, '0');
+    for (const pid of redisPids) setCores(pid, '0');
     for (const pid of pids) setCores(pid, rest);
   } catch {
     return { described: undefined, restore: () => undefined };
   }
   return {
-    described: `redis-server alone on core 0, every other process on core${n === 2 ? '' : 's'} ${rest}`,
+    described: `redis-server${redisPids.length > 1 ? 's' : ''} alone on core 0, every other process on core${n === 2 ? '' : 's'} ${rest}`,
     restore: () => {
-      for (const pid of [redisPid, ...pids]) {
+      for (const pid of [...redisPids, ...pids]) {
         try {
           setCores(pid, all);
         } catch {
