@@ -137,17 +137,22 @@ end
 local function split(meta, l, s)
   local from = shardKey(meta, current, s)
   local to = shardKey(meta, current, s + 2 ^ l)
-  local moved, kept = {}, 0
+  local moved, stay = {}, {}
   for _, f in ipairs(redis.call('HKEYS', from)) do
     if f ~= '' then
-      if hashOf(f) % (2 ^ (l + 1)) ~= s then moved[#moved + 1] = f else kept = kept + 1 end
+      local side = hashOf(f) % (2 ^ (l + 1)) ~= s and moved or stay
+      side[#side + 1] = f
+      side[#side + 1] = '1'
     end
   end
   if #moved == 0 then keep(to) return end
-  for _, f in ipairs(moved) do redis.call('HSET', to, f, '1') end
+  -- Both halves written whole, one HSET each: cheaper than a call per moved field and an HDEL of them.
+  redis.call('HSET', to, unpack(moved))
   redis.call('EXPIREAT', to, expireAt)
-  if kept == 0 then keep(from) end
-  redis.call('HDEL', from, unpack(moved))
+  redis.call('DEL', from)
+  if #stay == 0 then keep(from) return end
+  redis.call('HSET', from, unpack(stay))
+  redis.call('EXPIREAT', from, expireAt)
 end
 local function record(meta, digest)
   local st = stateOf(meta)
