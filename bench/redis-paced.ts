@@ -15,7 +15,14 @@ import { seedPastBuckets } from './lib/past-buckets.js';
 import { BENCH_HANDLER } from './lib/load.js';
 import { startChild } from './lib/child.js';
 import type { CeilingBullmqConfig } from './lib/ceiling-bullmq-child.js';
-import { readsProcessed, SCRIPT_LOG, startScriptLog, stopScriptLog } from './lib/redis-footprint.js';
+import type { Redis } from 'ioredis';
+import {
+  commandStats,
+  readsProcessed,
+  SCRIPT_LOG,
+  startScriptLog,
+  stopScriptLog,
+} from './lib/redis-footprint.js';
 
 export const PACED_RATE = 1_000;
 const WINDOW_S = configSchema.pipeline.idempotencyTtlSeconds.default;
@@ -29,15 +36,33 @@ export interface PacedCpu {
   readonly ratios: readonly number[];
   /** Redis socket reads (each a wake-up and a syscall) per receipt, the median over the rounds. */
   readonly reads: { readonly daemon: number; readonly bullmq: number };
+  /** Lua script calls (EVALSHA) per receipt and the µs they cost in all, the median over the rounds. */
+  readonly scripts: { readonly daemon: ScriptCost; readonly bullmq: ScriptCost };
   /** How busy the clients' core was (daemon, emulator, load, BullMQ alone), the highest round, in %. */
   readonly clientCorePercent: number;
   readonly receipts: number;
 }
 
-interface Run {
+export interface ScriptCost {
+  readonly calls: number;
+  readonly us: number;
+}
+
+export interface Run {
   /** Redis CPU µs per item. */
   readonly cpuUs: number;
   readonly reads: number;
+  readonly scripts: ScriptCost;
+}
+
+/** Socket reads and script calls so far, since the last RESETSTAT. */
+export async function counters(redis: Redis): Promise<{ reads: number; scripts: ScriptCost }> {
+  const evalsha = (await commandStats(redis)).get('evalsha') ?? { calls: 0, usec: 0 };
+  return { reads: await readsProcessed(redis), scripts: { calls: evalsha.calls, us: evalsha.usec } };
+}
+
+export function perItem(c: Awaited<ReturnType<typeof counters>>, n: number): Omit<Run, 'cpuUs'> {
+  return { reads: c.reads / n, scripts: { calls: c.scripts.calls / n, us: c.scripts.us / n } };
 }
 
 interface Round {
@@ -46,53 +71,55 @@ interface Round {
   readonly clientCorePercent: number;
 }
 
-/** BullMQ alone, offered PACED_RATE on `twin`: addBulk per type every 20 ms, no-op workers. */
-function startBullmq(twin: PrivateRedis, jobs: number) {
+/**
+ * BullMQ alone, offered PACED_RATE on `redis`: addBulk per type every 20 ms, no-op workers; with
+ * `withRecords`, each job also claims and commits its record, as the daemon's workers do.
+ */
+export function startBullmq(redis: PrivateRedis, jobs: number, withRecords = false) {
   return startChild(BULLMQ_CHILD, {
-    redisUrl: twin.url,
+    redisUrl: redis.url,
     prefix: '{ceiling}',
     jobs,
     bulkSize: 100,
     producers: 1,
     concurrency: 256,
     ratePerSecond: PACED_RATE,
+    withRecords,
   } satisfies CeilingBullmqConfig);
 }
 
-async function sideBySide(ctx: BenchContext, twin: PrivateRedis, receipts: number): Promise<Round> {
+/** The daemon on ctx.redis and BullMQ alone on `other`, at the same time. */
+async function sideBySide(ctx: BenchContext, other: PrivateRedis, receipts: number): Promise<Round> {
   const daemon = await freshDaemon(ctx, 'redis-paced');
   try {
     await seedPastBuckets(ctx.redis.client, configSchema.redis.prefix.default, BENCH_HANDLER, WINDOW_S);
     await sleep(2000);
     // Not measured: the first seconds compile the hot paths and open the connections a steady rate keeps.
     await measureAt(ctx, daemon.pid, PACED_RATE, 3000, 'redis-paced');
-    await twin.flush();
-    const bullmq = await startBullmq(twin, receipts);
+    await other.flush();
+    const bullmq = await startBullmq(other, receipts);
     try {
-      const reads0 = await Promise.all([readsProcessed(ctx.redis.client), readsProcessed(twin.client)]);
-      const twinCpu0 = cpuMsOf(twin.pid);
+      await Promise.all([ctx.redis.client.config('RESETSTAT'), other.client.config('RESETSTAT')]);
+      const otherCpu0 = cpuMsOf(other.pid);
       if (SCRIPT_LOG) await startScriptLog(ctx.redis.client);
+      if (SCRIPT_LOG) await startScriptLog(other.client);
       bullmq.send({ type: 'go' });
       const [run, done] = await Promise.all([
         measureAt(ctx, daemon.pid, PACED_RATE, (receipts / PACED_RATE) * 1000, 'redis-paced'),
         bullmq.next('done'),
       ]);
-      const twinCpuMs = cpuMsOf(twin.pid) - twinCpu0;
+      const otherCpuMs = cpuMsOf(other.pid) - otherCpu0;
       if (SCRIPT_LOG)
         ctx.log(`  by script, daemon: ${(await stopScriptLog(ctx.redis.client, receipts)).join(', ')}`);
-      const reads = await Promise.all([readsProcessed(ctx.redis.client), readsProcessed(twin.client)]);
+      if (SCRIPT_LOG)
+        ctx.log(`  by script, bullmq: ${(await stopScriptLog(other.client, receipts)).join(', ')}`);
+      const [ours, theirs] = await Promise.all([counters(ctx.redis.client), counters(other.client)]);
       const sent = Math.max(1, run.offered.sent);
       const { cpuMs, wallMs } = run.window;
       const clients = (cpuMs['daemon'] ?? 0) + (cpuMs['emulator'] ?? 0) + (cpuMs['driver'] ?? 0);
       return {
-        daemon: {
-          cpuUs: Math.round(((cpuMs['redis'] ?? 0) * 1000) / sent),
-          reads: ((reads[0] ?? 0) - (reads0[0] ?? 0)) / sent,
-        },
-        bullmq: {
-          cpuUs: Math.round((twinCpuMs * 1000) / receipts),
-          reads: ((reads[1] ?? 0) - (reads0[1] ?? 0)) / receipts,
-        },
+        daemon: { cpuUs: Math.round(((cpuMs['redis'] ?? 0) * 1000) / sent), ...perItem(ours, sent) },
+        bullmq: { cpuUs: Math.round((otherCpuMs * 1000) / receipts), ...perItem(theirs, receipts) },
         clientCorePercent: Math.round(((clients + Number(done['cpuMs'])) / Math.max(1, wallMs)) * 100),
       };
     } finally {
@@ -103,6 +130,14 @@ async function sideBySide(ctx: BenchContext, twin: PrivateRedis, receipts: numbe
   }
 }
 
+export const describe = (r: Run): string =>
+  `${r.cpuUs} µs, ${r.reads.toFixed(2)} socket reads, ${r.scripts.calls.toFixed(2)} script calls (${Math.round(r.scripts.us)} µs)`;
+
+const medianCost = (xs: readonly ScriptCost[]): ScriptCost => ({
+  calls: round(median(xs.map(x => x.calls)), 2),
+  us: Math.round(median(xs.map(x => x.us))),
+});
+
 /** The median of the rounds (the middle one: rounds are odd). */
 export const median = (xs: readonly number[]): number =>
   percentile(
@@ -111,8 +146,8 @@ export const median = (xs: readonly number[]): number =>
   );
 
 /**
- * `rounds` rounds of the daemon and BullMQ alone side by side, each offered `receipts` at PACED_RATE, the
- * daemon on ctx.redis and BullMQ alone on `twin` (pinned beside it); the median of the rounds is reported.
+ * `rounds` rounds of the daemon and BullMQ alone side by side, each offered `receipts` at PACED_RATE, on
+ * ctx.redis and `twin` (pinned beside it) in turn; the median of the rounds is reported.
  */
 export async function pacedRedisCpu(
   ctx: BenchContext,
@@ -123,18 +158,24 @@ export async function pacedRedisCpu(
   const all: Round[] = [];
   for (let n = 1; n <= rounds; n++) {
     ctx.log(`redis: round ${n} of ${rounds}, daemon and BullMQ alone side by side at ${PACED_RATE}/s`);
-    const r = await sideBySide(ctx, twin, receipts);
+    // Each server takes each side in turn, so that a difference between them cancels out.
+    const r =
+      n % 2 === 1
+        ? await sideBySide(ctx, twin, receipts)
+        : await sideBySide({ ...ctx, redis: twin }, ctx.redis, receipts);
     all.push(r);
-    ctx.log(
-      `  Redis CPU per receipt: daemon ${r.daemon.cpuUs} µs (${r.daemon.reads.toFixed(2)} socket reads), ` +
-        `BullMQ alone ${r.bullmq.cpuUs} µs (${r.bullmq.reads.toFixed(2)}); clients' core ${r.clientCorePercent}% busy`,
-    );
+    ctx.log(`  Redis CPU per receipt: daemon ${describe(r.daemon)}; BullMQ alone ${describe(r.bullmq)}`);
+    ctx.log(`  the clients' core was ${r.clientCorePercent}% busy`);
   }
   return {
     daemon: median(all.map(r => r.daemon.cpuUs)),
     bullmq: median(all.map(r => r.bullmq.cpuUs)),
     ratios: all.map(r => round(r.daemon.cpuUs / Math.max(1, r.bullmq.cpuUs), 2)),
     reads: { daemon: median(all.map(r => r.daemon.reads)), bullmq: median(all.map(r => r.bullmq.reads)) },
+    scripts: {
+      daemon: medianCost(all.map(r => r.daemon.scripts)),
+      bullmq: medianCost(all.map(r => r.bullmq.scripts)),
+    },
     clientCorePercent: Math.max(...all.map(r => r.clientCorePercent)),
     receipts,
   };

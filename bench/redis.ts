@@ -27,6 +27,7 @@ import type { Figure, ScenarioResult } from './lib/report.js';
 import { round, startRedis, type PrivateRedis } from './lib/system.js';
 import { pinRedis } from './lib/pin.js';
 import { PACED_RATE, median, pacedRedisCpu } from './redis-paced.js';
+import { pacedRecordsCpu } from './redis-records-paced.js';
 import { seedPastBuckets, type Seeded } from './lib/past-buckets.js';
 import { bucketSecondsFor } from '../src/pipeline/idempotency.js';
 
@@ -45,6 +46,8 @@ const RATES = [100, 1_000, 5_000];
 /** Receipts per paced run (10 s at PACED_RATE), and rounds of BullMQ alone then the daemon. */
 const PACED_RECEIPTS = 10_000;
 const PACED_ROUNDS = 5;
+/** Rounds of BullMQ with the claim and commit scripts beside BullMQ alone. */
+const RECORDS_ROUNDS = 3;
 
 const HANDLERS = 1;
 
@@ -193,6 +196,7 @@ async function measure(
 
   const paced = await pacedRedisCpu(ctx, twin, PACED_RECEIPTS, ctx.quick ? 1 : PACED_ROUNDS);
   const pacedRatio = median(paced.ratios);
+  const records = await pacedRecordsCpu(ctx, twin, PACED_RECEIPTS, ctx.quick ? 1 : RECORDS_ROUNDS);
 
   const items = perItem(foot, receipts);
   const ofBullmq = round(d.cpuUsPerReceipt.redis / Math.max(1, b.cpuUsPerItem.redis), 2);
@@ -222,6 +226,10 @@ async function measure(
       value: `${round(paced.reads.daemon, 2)} / ${round(paced.reads.bullmq, 2)}`,
     },
     {
+      metric: `at ${PACED_RATE.toLocaleString('en-US')} receipts/s: Lua script calls per receipt (and their µs), daemon / BullMQ alone`,
+      value: `${paced.scripts.daemon.calls} (${paced.scripts.daemon.us} µs) / ${paced.scripts.bullmq.calls} (${paced.scripts.bullmq.us} µs)`,
+    },
+    {
       metric: 'Redis CPU per job, BullMQ + claim and commit scripts (÷ BullMQ alone)',
       value: `${r.cpuUsPerItem.redis} µs (${round(r.cpuUsPerItem.redis / Math.max(1, b.cpuUsPerItem.redis), 2)})`,
     },
@@ -231,6 +239,14 @@ async function measure(
       value: `${paced.daemon} ÷ ${paced.bullmq} µs; rounds ${paced.ratios.join(', ')}; median ${pacedRatio}`,
       target: `≤ ${REDIS_CPU_TARGET_OF_BULLMQ}`,
       met: pacedRatio <= REDIS_CPU_TARGET_OF_BULLMQ,
+    },
+    {
+      metric: `at ${PACED_RATE.toLocaleString('en-US')} jobs/s: Redis CPU per job, BullMQ + claim and commit ÷ BullMQ alone (median of rounds)`,
+      value: `rounds ${records.ratios.join(', ')}; median ${median(records.ratios)}`,
+    },
+    {
+      metric: 'side by side, BullMQ alone ÷ BullMQ alone (how far the two redis-servers agree)',
+      value: records.sameOnBoth,
     },
     ...projections.map(p => ({
       metric: `projected Redis memory at ${p.rate.toLocaleString('en-US')} receipts/s`,
@@ -265,7 +281,13 @@ async function measure(
       bullmqAlone: bullFoot,
       perItem: items,
       projections,
-      cpu: { daemon: d.cpuUsPerReceipt, bullmq: b.cpuUsPerItem, bullmqWithRecords: r.cpuUsPerItem, paced },
+      cpu: {
+        daemon: d.cpuUsPerReceipt,
+        bullmq: b.cpuUsPerItem,
+        bullmqWithRecords: r.cpuUsPerItem,
+        paced,
+        pacedRecords: records,
+      },
     },
     notes: [
       'Projections: records at their peak (the window plus the day bucket that expires last), BullMQ jobs up to removeOnComplete, streams full.',

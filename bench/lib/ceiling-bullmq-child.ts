@@ -19,8 +19,6 @@ export interface CeilingBullmqConfig {
   /** addBulk calls in flight at once. */
   readonly producers: number;
   readonly concurrency: number;
-  /** BullMQ workers per type sharing `concurrency` (the daemon's layout: workerShares); 1 unless set. */
-  readonly workersPerType?: number;
   /** Offer the jobs at this rate (addBulk every 20 ms) instead of as fast as Redis takes them. */
   readonly ratePerSecond?: number;
   /** Also claim and commit each job's idempotency record and completion entry, as the daemon's workers do. */
@@ -101,18 +99,14 @@ async function recorded(job: { id?: string; data: { dedupeKey: string; messageTy
   });
 }
 
-const perType = config.workersPerType ?? 1;
-const workers = TYPES.flatMap(t =>
-  Array.from(
-    { length: perType },
-    () =>
-      new Worker(t, recorded, {
-        connection: new Redis(config.redisUrl, { maxRetriesPerRequest: null }),
-        prefix: config.prefix,
-        concurrency: Math.ceil(config.concurrency / perType),
-        autorun: false,
-      }),
-  ),
+const workers = TYPES.map(
+  t =>
+    new Worker(t, recorded, {
+      connection: new Redis(config.redisUrl, { maxRetriesPerRequest: null }),
+      prefix: config.prefix,
+      concurrency: config.concurrency,
+      autorun: false,
+    }),
 );
 for (const w of workers) {
   w.on('completed', () => {
