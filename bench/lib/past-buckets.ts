@@ -3,7 +3,7 @@
 // every live bucket, so a fresh Redis (one bucket) would understate what a claim costs in production.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { bucketSecondsFor } from '../../src/pipeline/idempotency.js';
+import { IdempotencyStore, bucketSecondsFor, recordDigest } from '../../src/pipeline/idempotency.js';
 import { KeySpace } from '../../src/pipeline/keys.js';
 
 /** Records per seeded shard: between a shard's size right after a split and right before it (SHARD_LOAD). */
@@ -35,12 +35,38 @@ export async function seedPastBuckets(
   const multi = redis.multi();
   for (let bucket = oldest; bucket < current; bucket++) {
     const key = `${meta}:${bucket}:0`;
-    const fields = Array.from({ length: RECORDS_PER_SHARD }, () => [randomBytes(12), '1']).flat();
+    // One record of a known key per bucket, for the check below; the rest random.
+    const digests = [
+      recordDigest(seededKey(bucket)),
+      ...Array.from({ length: RECORDS_PER_SHARD - 1 }, () => randomBytes(12)),
+    ];
+    const fields = digests.flatMap(d => [d, '1']);
     multi.hset(key, ...fields);
     multi.expireat(key, (bucket + 1) * bucketSeconds + windowSeconds + 60);
     multi.hset(meta, String(bucket), `0:0:${RECORDS_PER_SHARD}`);
     shardKeys.push(key);
   }
   await multi.exec();
+  await assertFound(redis, prefix, handler, windowSeconds, [oldest, current - 1]);
   return { shardKeys };
+}
+
+const seededKey = (bucket: number): string => `seeded-${bucket}|Read`;
+
+/** The layout is written here by hand: a claim must find what was seeded, or the figures would mislead. */
+async function assertFound(
+  redis: Redis,
+  prefix: string,
+  handler: string,
+  windowSeconds: number,
+  buckets: readonly number[],
+): Promise<void> {
+  const store = new IdempotencyStore(redis, new KeySpace(prefix), windowSeconds);
+  for (const bucket of buckets) {
+    const claim = await store.claim(handler, seededKey(bucket), 1000);
+    if (claim.state !== 'done')
+      throw new Error(
+        `a claim did not find the record seeded in bucket ${bucket}: past-buckets.ts no longer writes the layout of record-scripts.ts`,
+      );
+  }
 }
