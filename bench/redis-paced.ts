@@ -34,6 +34,11 @@ export interface PacedCpu {
   readonly bullmq: number;
   /** daemon ÷ BullMQ alone in each round (the two ran at the same time). */
   readonly ratios: readonly number[];
+  /**
+   * What the daemon adds to BullMQ alone's cost, µs per receipt, the median over the rounds: steadier than
+   * the ratio, whose denominator moves with the VM's speed.
+   */
+  readonly addedUs: number;
   /** Redis socket reads (each a wake-up and a syscall) per receipt, the median over the rounds. */
   readonly reads: { readonly daemon: number; readonly bullmq: number };
   /** Lua script calls (EVALSHA) per receipt and the µs they cost in all, the median over the rounds. */
@@ -171,6 +176,7 @@ export async function pacedRedisCpu(
     daemon: median(all.map(r => r.daemon.cpuUs)),
     bullmq: median(all.map(r => r.bullmq.cpuUs)),
     ratios: all.map(r => round(r.daemon.cpuUs / Math.max(1, r.bullmq.cpuUs), 2)),
+    addedUs: median(all.map(r => r.daemon.cpuUs - r.bullmq.cpuUs)),
     reads: { daemon: median(all.map(r => r.daemon.reads)), bullmq: median(all.map(r => r.bullmq.reads)) },
     scripts: {
       daemon: medianCost(all.map(r => r.daemon.scripts)),

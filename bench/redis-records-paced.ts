@@ -16,6 +16,8 @@ export interface PacedRecords {
   readonly sameOnBoth: number;
   /** BullMQ with claims and commits ÷ BullMQ alone, each round. */
   readonly ratios: readonly number[];
+  /** What the scripts add to BullMQ alone's cost, µs per job, each round. */
+  readonly addedUs: readonly number[];
 }
 
 async function pair(ctx: BenchContext, twin: PrivateRedis, jobs: number, withRecords: boolean) {
@@ -54,6 +56,7 @@ export async function pacedRecordsCpu(
   const sameOnBoth = round(same.ours.cpuUs / Math.max(1, same.theirs.cpuUs), 2);
   ctx.log(`  ${describe(same.ours)} ÷ ${describe(same.theirs)} = ${sameOnBoth}`);
   const ratios: number[] = [];
+  const addedUs: number[] = [];
   for (let n = 1; n <= rounds; n++) {
     ctx.log(`redis: round ${n} of ${rounds}, BullMQ + claim and commit beside BullMQ alone`);
     // Each server takes each side in turn, so that a difference between them cancels out.
@@ -62,7 +65,8 @@ export async function pacedRecordsCpu(
         ? await pair(ctx, twin, jobs, true)
         : await pair({ ...ctx, redis: twin }, ctx.redis, jobs, true);
     ratios.push(round(r.ours.cpuUs / Math.max(1, r.theirs.cpuUs), 2));
+    addedUs.push(r.ours.cpuUs - r.theirs.cpuUs);
     ctx.log(`  with records ${describe(r.ours)}; alone ${describe(r.theirs)}`);
   }
-  return { sameOnBoth, ratios };
+  return { sameOnBoth, ratios, addedUs };
 }
