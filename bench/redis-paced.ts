@@ -4,7 +4,7 @@
 //
 // Both run at the same time, each on a redis-server of its own, the two servers sharing one core: on a
 // shared VM the CPU time one command costs drifts by a third within a minute, and two servers side by side
-// drift together, so their ratio holds (two BullMQ-alone runs side by side: 0.97–1.02 in every round).
+// drift together, so their ratio holds (redis-records-paced.ts checks it with BullMQ alone on both).
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freshDaemon, type BenchContext } from './lib/measure.js';
@@ -61,13 +61,19 @@ export interface Run {
 }
 
 /** Socket reads and script calls so far, since the last RESETSTAT. */
-export async function counters(redis: Redis): Promise<{ reads: number; scripts: ScriptCost }> {
+async function counters(redis: Redis): Promise<{ reads: number; scripts: ScriptCost }> {
   const evalsha = (await commandStats(redis)).get('evalsha') ?? { calls: 0, usec: 0 };
   return { reads: await readsProcessed(redis), scripts: { calls: evalsha.calls, us: evalsha.usec } };
 }
 
-export function perItem(c: Awaited<ReturnType<typeof counters>>, n: number): Omit<Run, 'cpuUs'> {
+function perItem(c: Awaited<ReturnType<typeof counters>>, n: number): Omit<Run, 'cpuUs'> {
   return { reads: c.reads / n, scripts: { calls: c.scripts.calls / n, us: c.scripts.us / n } };
+}
+
+/** What `redis` spent on `n` items since `cpuMs0` (its CPU time then) and the last RESETSTAT. */
+export async function runOn(redis: PrivateRedis, cpuMs0: number, n: number): Promise<Run> {
+  const cpuUs = Math.round(((cpuMsOf(redis.pid) - cpuMs0) * 1000) / n);
+  return { cpuUs, ...perItem(await counters(redis.client), n) };
 }
 
 interface Round {
@@ -113,18 +119,20 @@ async function sideBySide(ctx: BenchContext, other: PrivateRedis, receipts: numb
         measureAt(ctx, daemon.pid, PACED_RATE, (receipts / PACED_RATE) * 1000, 'redis-paced'),
         bullmq.next('done'),
       ]);
-      const otherCpuMs = cpuMsOf(other.pid) - otherCpu0;
       if (SCRIPT_LOG)
         ctx.log(`  by script, daemon: ${(await stopScriptLog(ctx.redis.client, receipts)).join(', ')}`);
       if (SCRIPT_LOG)
         ctx.log(`  by script, bullmq: ${(await stopScriptLog(other.client, receipts)).join(', ')}`);
-      const [ours, theirs] = await Promise.all([counters(ctx.redis.client), counters(other.client)]);
+      const [ours, theirs] = await Promise.all([
+        counters(ctx.redis.client),
+        runOn(other, otherCpu0, receipts),
+      ]);
       const sent = Math.max(1, run.offered.sent);
       const { cpuMs, wallMs } = run.window;
       const clients = (cpuMs['daemon'] ?? 0) + (cpuMs['emulator'] ?? 0) + (cpuMs['driver'] ?? 0);
       return {
         daemon: { cpuUs: Math.round(((cpuMs['redis'] ?? 0) * 1000) / sent), ...perItem(ours, sent) },
-        bullmq: { cpuUs: Math.round((otherCpuMs * 1000) / receipts), ...perItem(theirs, receipts) },
+        bullmq: theirs,
         clientCorePercent: Math.round(((clients + Number(done['cpuMs'])) / Math.max(1, wallMs)) * 100),
       };
     } finally {

@@ -7,7 +7,7 @@ import { cpuMsOf, round, sleep, type PrivateRedis } from './lib/system.js';
 import { configSchema } from '../src/config/schema.js';
 import { seedPastBuckets } from './lib/past-buckets.js';
 import { BENCH_HANDLER } from './lib/load.js';
-import { counters, describe, perItem, startBullmq, type Run } from './redis-paced.js';
+import { describe, runOn, startBullmq } from './redis-paced.js';
 
 const WINDOW_S = configSchema.pipeline.idempotencyTtlSeconds.default;
 
@@ -35,11 +35,8 @@ async function pair(ctx: BenchContext, twin: PrivateRedis, jobs: number, withRec
     ours.send({ type: 'go' });
     theirs.send({ type: 'go' });
     await Promise.all([ours.next('done'), theirs.next('done')]);
-    const run = async (redis: PrivateRedis, cpuMs0: number): Promise<Run> => ({
-      cpuUs: Math.round(((cpuMsOf(redis.pid) - cpuMs0) * 1000) / jobs),
-      ...perItem(await counters(redis.client), jobs),
-    });
-    return { ours: await run(ctx.redis, cpu0[0]), theirs: await run(twin, cpu0[1]) };
+    const [mine, other] = await Promise.all([runOn(ctx.redis, cpu0[0], jobs), runOn(twin, cpu0[1], jobs)]);
+    return { ours: mine, theirs: other };
   } finally {
     await Promise.all([ours.stop(), theirs.stop()]);
   }

@@ -43,7 +43,7 @@ const MAX_LEN = P.eventsMaxLen.default;
 const KEEP_COUNT = P.removeCompletedCount.default;
 const KEEP_AGE_S = P.removeCompletedAgeSeconds.default;
 const RATES = [100, 1_000, 5_000];
-/** Receipts per paced run (10 s at PACED_RATE), and rounds of BullMQ alone then the daemon. */
+/** Receipts per paced run (10 s at PACED_RATE), and rounds of the daemon beside BullMQ alone. */
 const PACED_RECEIPTS = 10_000;
 const PACED_ROUNDS = 5;
 /** Rounds of BullMQ with the claim and commit scripts beside BullMQ alone. */
