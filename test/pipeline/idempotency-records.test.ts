@@ -130,6 +130,38 @@ test('records in split shards of older buckets are found, with new ones, by clai
   assert.deepEqual([...new Set(unseen.map(k => stateOf.get(k)))], ['claimed']);
 });
 
+/** `n` dedupe keys whose digests all fall on one side of a shard's first split (the low bit of their hash). */
+function keysOnSide(side: 0 | 1, n: number, tag: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; out.length < n; i++) {
+    const key = `${tag}-${i}|Read`;
+    if (((recordDigest(key)[3] ?? 0) & 1) === side) out.push(key);
+  }
+  return out;
+}
+
+for (const side of [0, 1] as const) {
+  test(`a split that leaves ${side ? 'the old' : 'the new'} shard empty keeps it, with its expiry, for later records`, async () => {
+    const keys = new KeySpace(uniquePrefix(`side${side}`));
+    const store = new IdempotencyStore(redis, keys, WEEK);
+    // 46 records in the bucket's one shard: the 46th splits it, and every digest goes to one side of it.
+    const first = keysOnSide(side, 46, 'first');
+    await commitAll(store, 'h', first);
+    const shards = await keysMatching(`${keys.at(0).records('h')}:*`);
+    assert.equal(shards.length, 2, 'the bucket split into two shards');
+    // Then records that belong to the emptied side: its shard must still expire with the bucket.
+    const later = keysOnSide(side === 1 ? 0 : 1, 20, 'later');
+    await commitAll(store, 'h', later);
+    assert.deepEqual((await keysMatching(`${keys.at(0).records('h')}:*`)).sort(), shards.sort());
+    for (const shard of shards) {
+      assert.ok((await redis.ttl(shard)) > WEEK, `${shard} expires after the window`);
+      assert.equal(await redis.object('ENCODING', shard), 'listpack', shard);
+    }
+    const states = await Promise.all([...first, ...later].map(k => store.claim('h', k, 1000)));
+    assert.deepEqual([...new Set(states.map(c => c.state))], ['done']);
+  });
+}
+
 test('a digest is 12 bytes and differs between keys', () => {
   assert.equal(recordDigest('a').length, 12);
   assert.notDeepEqual(recordDigest('a'), recordDigest('b'));
